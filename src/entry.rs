@@ -1,0 +1,262 @@
+//! Typed, versioned log entries and their canonical encoding.
+//!
+//! Every entry is a JSON object with `type`, `v` (the schema version of that type), `time`
+//! (RFC 3339, UTC, milliseconds) and the type's own fields, encoded with RFC 8785 (JCS) so
+//! that the bytes hashed into the tree are a function of the content alone. Anyone can
+//! re-encode a decoded entry and get the same bytes; [`decode`] insists on it.
+//!
+//! Entries hold no personal data: people appear as salted commitments, documents as hashes.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Why bytes are not a valid entry, or a body cannot be encoded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    #[error("entry is not a JSON object: {0}")]
+    NotJson(String),
+    #[error("entry is not in RFC 8785 canonical form")]
+    NotCanonical,
+    #[error("entry lacks a valid `{0}` field")]
+    MissingField(&'static str),
+    #[error("unknown entry type {kind:?} version {version}")]
+    UnknownType { kind: String, version: u64 },
+    #[error("entry of type {kind} does not match its schema: {reason}")]
+    Schema { kind: String, reason: String },
+    #[error("entry body must be a JSON object without `type`, `v` or `time` fields")]
+    BadBody,
+}
+
+/// The body of one entry type at one schema version.
+pub trait EntryBody: Serialize + DeserializeOwned {
+    /// The `type` field, e.g. `contract.agreed`.
+    const TYPE: &'static str;
+    /// The `v` field: bumped when the fields change meaning.
+    const VERSION: u64;
+}
+
+/// Format an entry time: RFC 3339, UTC, millisecond precision, `Z` suffix.
+pub fn format_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Canonical (RFC 8785) bytes of any JSON value.
+pub fn canonical_json(value: &Value) -> Result<Vec<u8>, EntryError> {
+    serde_json_canonicalizer::to_vec(value).map_err(|e| EntryError::NotJson(e.to_string()))
+}
+
+/// Encode an entry: the body's fields plus `type`, `v` and `time`, canonicalised.
+pub fn encode<T: EntryBody>(time: DateTime<Utc>, body: &T) -> Result<Vec<u8>, EntryError> {
+    let Value::Object(mut fields) =
+        serde_json::to_value(body).map_err(|e| EntryError::NotJson(e.to_string()))?
+    else {
+        return Err(EntryError::BadBody);
+    };
+    for reserved in ["type", "v", "time"] {
+        if fields.contains_key(reserved) {
+            return Err(EntryError::BadBody);
+        }
+    }
+    fields.insert("type".into(), Value::from(T::TYPE));
+    fields.insert("v".into(), Value::from(T::VERSION));
+    fields.insert("time".into(), Value::from(format_time(time)));
+    canonical_json(&Value::Object(fields))
+}
+
+/// The fields every entry has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub kind: String,
+    pub version: u64,
+    pub time: DateTime<Utc>,
+}
+
+/// A decoded entry: its envelope, its typed body and its raw fields.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub envelope: Envelope,
+    pub entry: Entry,
+    pub fields: Map<String, Value>,
+}
+
+fn body<T: EntryBody>(fields: &Map<String, Value>) -> Result<T, EntryError> {
+    let mut body = fields.clone();
+    body.remove("type");
+    body.remove("v");
+    body.remove("time");
+    serde_json::from_value(Value::Object(body)).map_err(|e| EntryError::Schema {
+        kind: T::TYPE.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Read only an entry's `type` and `time`, without checking the rest (for indexing).
+pub fn peek(bytes: &[u8]) -> Option<(String, DateTime<Utc>)> {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "type")]
+        kind: String,
+        time: String,
+    }
+    let head: Head = serde_json::from_slice(bytes).ok()?;
+    let time = DateTime::parse_from_rfc3339(&head.time).ok()?;
+    Some((head.kind, time.with_timezone(&Utc)))
+}
+
+/// Parse entry bytes: JSON, canonical, with a known type and version.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, EntryError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| EntryError::NotJson(e.to_string()))?;
+    if canonical_json(&value)? != bytes {
+        return Err(EntryError::NotCanonical);
+    }
+    let Value::Object(fields) = value else {
+        return Err(EntryError::NotJson("not an object".into()));
+    };
+    let kind = fields
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or(EntryError::MissingField("type"))?
+        .to_owned();
+    let version = fields
+        .get("v")
+        .and_then(Value::as_u64)
+        .ok_or(EntryError::MissingField("v"))?;
+    let time = fields
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .ok_or(EntryError::MissingField("time"))?
+        .with_timezone(&Utc);
+    let entry = Entry::from_fields(&kind, version, &fields)?;
+    Ok(Decoded {
+        envelope: Envelope {
+            kind,
+            version,
+            time,
+        },
+        entry,
+        fields,
+    })
+}
+
+macro_rules! entry_types {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        /// Every entry type this version of the service writes or reads.
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum Entry {
+            $($variant($ty)),*
+        }
+
+        impl Entry {
+            fn from_fields(
+                kind: &str,
+                version: u64,
+                fields: &Map<String, Value>,
+            ) -> Result<Entry, EntryError> {
+                $(
+                    if kind == <$ty as EntryBody>::TYPE && version == <$ty as EntryBody>::VERSION {
+                        return Ok(Entry::$variant(body::<$ty>(fields)?));
+                    }
+                )*
+                Err(EntryError::UnknownType { kind: kind.to_owned(), version })
+            }
+
+            /// The `type` of this entry.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Entry::$variant(_) => <$ty as EntryBody>::TYPE),*
+                }
+            }
+        }
+
+        /// Every `(type, version)` pair known to this build.
+        pub const KNOWN_TYPES: &[(&str, u64)] = &[
+            $((<$ty as EntryBody>::TYPE, <$ty as EntryBody>::VERSION)),*
+        ];
+    };
+}
+
+entry_types! {
+    GovernanceRecorded(GovernanceRecorded),
+}
+
+/// What kind of governance act a [`GovernanceRecorded`] entry anchors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GovernanceKind {
+    /// A deliberation of the governance committee (CTD).
+    Deliberation,
+    /// Minutes of a committee meeting.
+    Minutes,
+    /// A decision of the operator (tariff adoption, suspension policy, …).
+    OperatorDecision,
+    /// A notice published to the participants.
+    Notice,
+}
+
+/// `governance.recorded` v1: a governance document anchored in the log by its hash, so the
+/// committee's decisions share the log's history and cannot be back-dated or rewritten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceRecorded {
+    pub kind: GovernanceKind,
+    /// Public title of the document (not personal data).
+    pub title: String,
+    /// SHA-256 of the document, lowercase hex.
+    pub document_sha256: String,
+    /// The document's public reference (deliberation number, URL), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Which operator credential recorded it (a label, not a person).
+    pub recorded_by: String,
+}
+
+impl EntryBody for GovernanceRecorded {
+    const TYPE: &'static str = "governance.recorded";
+    const VERSION: u64 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> GovernanceRecorded {
+        GovernanceRecorded {
+            kind: GovernanceKind::Deliberation,
+            title: "Délibération n°2026-04 — tarifs".into(),
+            document_sha256: "ab".repeat(32),
+            reference: None,
+            recorded_by: "operator".into(),
+        }
+    }
+
+    #[test]
+    fn encoding_is_canonical_and_decodes() {
+        let time = DateTime::parse_from_rfc3339("2026-11-23T10:00:00.5Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let bytes = encode(time, &sample()).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.starts_with(r#"{"document_sha256":"#), "{text}");
+        assert!(text.contains(r#""time":"2026-11-23T10:00:00.500Z","title":"#));
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!(decoded.envelope.kind, "governance.recorded");
+        assert_eq!(decoded.entry, Entry::GovernanceRecorded(sample()));
+    }
+
+    #[test]
+    fn non_canonical_or_unknown_entries_are_refused() {
+        let spaced = br#"{ "type": "governance.recorded" }"#;
+        assert!(matches!(decode(spaced), Err(EntryError::NotCanonical)));
+        let unknown = br#"{"time":"2026-01-01T00:00:00.000Z","type":"x.y","v":1}"#;
+        assert!(matches!(
+            decode(unknown),
+            Err(EntryError::UnknownType { .. })
+        ));
+    }
+}

@@ -1,0 +1,42 @@
+//! `/healthz` (the process answers) and `/readyz` (it can do its job).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Ready when the database answers and this process can append to the log.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let database = state.store.ping().await.is_ok();
+    let sequencer = state.journal.is_writable();
+    let ready = database && sequencer;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({
+            "status": if ready { "ready" } else { "not-ready" },
+            "database": database,
+            "sequencer": sequencer,
+            "log_key": state.journal.verifier().vkey(),
+            "log_size": state.journal.reader().head().head.size,
+        })),
+    )
+}

@@ -1,0 +1,84 @@
+//! The HTTP interface: one router, one shared state, RFC 9457 errors.
+//!
+//! | module         | owns                                                     |
+//! |----------------|----------------------------------------------------------|
+//! | [`problem`]    | problem details and the catalogue of problem types       |
+//! | [`extract`]    | body, query and path extractors that fail as problems    |
+//! | [`auth`]       | who is calling                                           |
+//! | [`log`]        | `/log/…`: checkpoint, key, tiles, entries, proofs         |
+//! | [`governance`] | `/v1/governance/records`                                 |
+//! | [`health`]     | `/healthz`, `/readyz`                                    |
+//!
+//! Middleware, outermost first: request id, tracing, panic catcher, timeout, body limit.
+
+pub mod auth;
+pub mod extract;
+pub mod governance;
+pub mod health;
+pub mod log;
+pub mod problem;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, StatusCode};
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::journal::Journal;
+use crate::store::Store;
+use auth::OperatorAuth;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// Longest a request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub journal: Journal,
+    pub operator_auth: Arc<OperatorAuth>,
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(problem::Problem::internal(&"handler panicked"))
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    Router::new()
+        .merge(log::router())
+        .merge(governance::router())
+        .merge(health::router())
+        .route("/problems/{slug}", get(problem::describe))
+        .fallback(problem::fallback_not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .with_state(state)
+        .layer(middleware)
+}

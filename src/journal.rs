@@ -1,0 +1,129 @@
+//! The service's log: typed entries in, durable receipts with proofs out.
+//!
+//! Domain modules append through a [`Journal`]; it encodes the entry canonically, hands it
+//! to the sequencer, and once the entry is durable returns a [`LogReceipt`]: the index, the
+//! inclusion proof and the signed checkpoint it is included in, so the caller can check its
+//! own evidence without trusting the service.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::entry::{self, EntryBody, EntryError};
+use crate::ledger::hash::Hash;
+use crate::ledger::note::NoteVerifier;
+use crate::ledger::reader::{LogReader, ReadError};
+use crate::ledger::sequencer::{AppendError, SequencerHandle};
+use crate::store::Store;
+
+/// Why an entry could not be logged. Nothing was acknowledged in any of these cases.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    #[error("entry could not be encoded: {0}")]
+    Encode(#[from] EntryError),
+    #[error(transparent)]
+    Append(#[from] AppendError),
+    #[error("entry was logged but its proof could not be read: {0}")]
+    Proof(#[from] ReadError),
+    #[error("this replica does not write to the log")]
+    ReadOnly,
+}
+
+/// Proof that an entry is in the log, as returned by every write.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LogReceipt {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// SHA-256(0x00 || entry), base64.
+    pub leaf_hash: String,
+    /// Size of the tree the proof is for (the checkpoint's size).
+    pub tree_size: u64,
+    /// RFC 9162 inclusion path, leaf to root, base64 hashes.
+    pub inclusion_path: Vec<String>,
+    /// The signed checkpoint (C2SP signed note) that includes the entry.
+    pub checkpoint: String,
+}
+
+/// Encode hashes as standard base64 strings.
+pub fn b64_hashes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|h| B64.encode(h)).collect()
+}
+
+/// Appends to and reads from the log.
+#[derive(Clone)]
+pub struct Journal {
+    reader: Arc<LogReader<Store>>,
+    sequencer: Option<SequencerHandle>,
+    verifier: NoteVerifier,
+    origin: String,
+}
+
+impl Journal {
+    pub fn new(
+        reader: Arc<LogReader<Store>>,
+        sequencer: Option<SequencerHandle>,
+        verifier: NoteVerifier,
+        origin: String,
+    ) -> Self {
+        Journal {
+            reader,
+            sequencer,
+            verifier,
+            origin,
+        }
+    }
+
+    pub fn reader(&self) -> &Arc<LogReader<Store>> {
+        &self.reader
+    }
+
+    /// The log's verifier key.
+    pub fn verifier(&self) -> &NoteVerifier {
+        &self.verifier
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Is this process's sequencer running?
+    pub fn is_writable(&self) -> bool {
+        self.sequencer.as_ref().is_some_and(|s| s.is_running())
+    }
+
+    /// Append one typed entry stamped with `time`; returns the entry bytes and its receipt.
+    pub async fn append<T: EntryBody>(
+        &self,
+        time: DateTime<Utc>,
+        body: &T,
+    ) -> Result<(Vec<u8>, LogReceipt), JournalError> {
+        let bytes = entry::encode(time, body)?;
+        let mut receipts = self.append_raw(vec![bytes.clone()]).await?;
+        let receipt = receipts.pop().ok_or(AppendError::Empty)?;
+        Ok((bytes, receipt))
+    }
+
+    /// Append already-encoded entries atomically, at consecutive indexes.
+    pub async fn append_raw(&self, entries: Vec<Vec<u8>>) -> Result<Vec<LogReceipt>, JournalError> {
+        let sequencer = self.sequencer.as_ref().ok_or(JournalError::ReadOnly)?;
+        let appended = sequencer.append(entries).await?;
+        let size = appended.head.head.size;
+        let mut receipts = Vec::with_capacity(appended.leaf_hashes.len());
+        for (offset, leaf) in appended.leaf_hashes.iter().enumerate() {
+            let index = appended.first_index + offset as u64;
+            let path = self.reader.inclusion_proof(index, size).await?;
+            receipts.push(LogReceipt {
+                index,
+                leaf_hash: B64.encode(leaf),
+                tree_size: size,
+                inclusion_path: b64_hashes(&path),
+                checkpoint: appended.head.head.checkpoint.clone(),
+            });
+        }
+        Ok(receipts)
+    }
+}

@@ -1,0 +1,28 @@
+//! The Merkle log: RFC 6962 / RFC 9162 hashing and proofs, C2SP tiles, signed notes,
+//! checkpoints and cosignatures, and the single-writer sequencer.
+//!
+//! This module knows nothing of the clearing house's business: it appends byte strings,
+//! stores them as tiles and proves things about them. It is written against the
+//! [`storage::LogStorage`] contract, implemented by `crate::store`.
+//!
+//! | module        | owns                                                            |
+//! |---------------|-----------------------------------------------------------------|
+//! | [`hash`]      | leaf and node hashing, roots of hash lists                      |
+//! | [`proof`]     | verifying inclusion and consistency proofs (client side)        |
+//! | [`tree`]      | which hashes a proof needs, computing them from tiles, the edge |
+//! | [`tiles`]     | tile paths, tile coordinates, entry bundles                     |
+//! | [`note`]      | signed notes, keys, checkpoints                                 |
+//! | [`witness`]   | tlog-cosignature/v1                                             |
+//! | [`storage`]   | the storage contract                                            |
+//! | [`reader`]    | proofs and tiles from storage through a bounded cache           |
+//! | [`sequencer`] | batching, committing, acknowledging                             |
+
+pub mod hash;
+pub mod note;
+pub mod proof;
+pub mod reader;
+pub mod sequencer;
+pub mod storage;
+pub mod tiles;
+pub mod tree;
+pub mod witness;

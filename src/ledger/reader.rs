@@ -1,0 +1,224 @@
+//! Read side of the log: the current head, tiles and proofs, with a bounded cache.
+//!
+//! Full tiles are immutable, so they are cached (LRU, a fixed number of tiles, hence bounded
+//! memory however long the log grows). Partial tiles of the current head come from the
+//! published right edge; anything else is read from storage.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use lru::LruCache;
+use tokio::sync::watch;
+
+use super::hash::Hash;
+use super::storage::{LogStorage, StorageError, StoredHead};
+use super::tiles::{TILE_WIDTH, hashes_at_level};
+use super::tree::{
+    LeafRange, MissingTile, RightEdge, TileHashes, consistency_ranges, inclusion_ranges,
+    range_hash, range_hashes, tiles_needed,
+};
+
+/// The committed head together with the right edge of the tree at that size.
+#[derive(Debug, Clone)]
+pub struct HeadState {
+    pub head: StoredHead,
+    pub edge: RightEdge,
+}
+
+/// Why a read failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The request names a size or index beyond the committed log.
+    #[error("{0}")]
+    OutOfRange(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<MissingTile> for ReadError {
+    fn from(missing: MissingTile) -> Self {
+        ReadError::Storage(StorageError::Corrupt(missing.to_string()))
+    }
+}
+
+/// Tiles gathered for one computation.
+#[derive(Default)]
+pub struct TileSet(BTreeMap<(u8, u64), Arc<Vec<Hash>>>);
+
+impl TileHashes for TileSet {
+    fn tile_hashes(&self, level: u8, index: u64) -> Option<&[Hash]> {
+        self.0.get(&(level, index)).map(|tile| tile.as_slice())
+    }
+}
+
+/// Full tiles by (level, index), least recently used evicted first.
+type TileCache = LruCache<(u8, u64), Arc<Vec<Hash>>>;
+
+/// Reads the log through a bounded cache of full tiles.
+pub struct LogReader<S> {
+    storage: Arc<S>,
+    head: watch::Receiver<Arc<HeadState>>,
+    // std Mutex, not tokio's: it is never held across an `.await`.
+    full_tiles: Mutex<TileCache>,
+}
+
+impl<S: LogStorage> LogReader<S> {
+    pub fn new(
+        storage: Arc<S>,
+        head: watch::Receiver<Arc<HeadState>>,
+        cache_tiles: NonZeroUsize,
+    ) -> Self {
+        LogReader {
+            storage,
+            head,
+            full_tiles: Mutex::new(LruCache::new(cache_tiles)),
+        }
+    }
+
+    pub fn storage(&self) -> &Arc<S> {
+        &self.storage
+    }
+
+    /// The latest committed head known to this process.
+    pub fn head(&self) -> Arc<HeadState> {
+        self.head.borrow().clone()
+    }
+
+    /// A receiver that changes whenever a new head is published.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<HeadState>> {
+        self.head.clone()
+    }
+
+    fn cached(&self, key: (u8, u64)) -> Option<Arc<Vec<Hash>>> {
+        self.full_tiles.lock().ok()?.get(&key).cloned()
+    }
+
+    /// Remember full tiles (the sequencer hands over the ones it just completed).
+    pub fn cache_full_tile(&self, level: u8, index: u64, hashes: Arc<Vec<Hash>>) {
+        if hashes.len() as u64 == TILE_WIDTH
+            && let Ok(mut cache) = self.full_tiles.lock()
+        {
+            cache.put((level, index), hashes);
+        }
+    }
+
+    /// Hashes of tile (`level`, `index`) with at least `width` hashes, from the current edge,
+    /// the cache or storage. Partial tiles are returned at their stored width (a prefix of
+    /// every later version, so any prefix of `width` is correct for an older tree).
+    pub async fn tile(
+        &self,
+        level: u8,
+        index: u64,
+        width: usize,
+    ) -> Result<Option<Arc<Vec<Hash>>>, StorageError> {
+        if let Some(tile) = self.cached((level, index)) {
+            return Ok(Some(tile));
+        }
+        let state = self.head();
+        if let Some(hashes) = state.edge.tile_hashes(level, index)
+            && hashes.len() >= width
+        {
+            return Ok(Some(Arc::new(hashes.to_vec())));
+        }
+        let Some(hashes) = self.storage.tile(level, index).await? else {
+            return Ok(None);
+        };
+        if hashes.len() < width {
+            return Ok(None);
+        }
+        let hashes = Arc::new(hashes);
+        self.cache_full_tile(level, index, hashes.clone());
+        Ok(Some(hashes))
+    }
+
+    async fn gather(&self, ranges: &[LeafRange]) -> Result<TileSet, ReadError> {
+        let mut set = TileSet::default();
+        for ((level, index), width) in tiles_needed(ranges) {
+            let tile = self.tile(level, index, width).await?.ok_or(MissingTile {
+                level,
+                index,
+                width,
+            })?;
+            set.0.insert((level, index), tile);
+        }
+        Ok(set)
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), ReadError> {
+        let current = self.head().head.size;
+        if size > current {
+            return Err(ReadError::OutOfRange(format!(
+                "tree size {size} is larger than the log ({current} entries)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves.
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ReadError> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(ReadError::OutOfRange(format!(
+                "index {index} is not below tree size {size}"
+            )));
+        }
+        let ranges = inclusion_ranges(index, size);
+        let tiles = self.gather(&ranges).await?;
+        Ok(range_hashes(&ranges, &tiles)?)
+    }
+
+    /// RFC 9162 consistency proof from the tree of `old` leaves to the tree of `new` leaves.
+    pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ReadError> {
+        self.check_size(new)?;
+        if old > new {
+            return Err(ReadError::OutOfRange(format!(
+                "old size {old} is larger than new size {new}"
+            )));
+        }
+        let ranges = consistency_ranges(old, new);
+        let tiles = self.gather(&ranges).await?;
+        Ok(range_hashes(&ranges, &tiles)?)
+    }
+
+    /// Root of the tree of `size` leaves (any size up to the head, not only checkpointed ones).
+    pub async fn root_at(&self, size: u64) -> Result<Hash, ReadError> {
+        self.check_size(size)?;
+        let range = LeafRange {
+            start: 0,
+            end: size,
+        };
+        let tiles = self.gather(&[range]).await?;
+        Ok(range_hash(range, &tiles)?)
+    }
+
+    /// Leaf hash of entry `index` (from its level-0 tile).
+    pub async fn leaf_hash(&self, index: u64) -> Result<Hash, ReadError> {
+        self.check_size(index.saturating_add(1))?;
+        let tile_index = index / TILE_WIDTH;
+        let offset = (index % TILE_WIDTH) as usize;
+        let tile = self
+            .tile(0, tile_index, offset + 1)
+            .await?
+            .ok_or(MissingTile {
+                level: 0,
+                index: tile_index,
+                width: offset + 1,
+            })?;
+        Ok(tile[offset])
+    }
+
+    /// Is tile (`level`, `index`) of width `width` part of the committed log?
+    pub fn tile_exists(&self, level: Option<u8>, index: u64, width: u64) -> bool {
+        let size = self.head().head.size;
+        let count = match level {
+            Some(level) => hashes_at_level(size, level),
+            None => size,
+        };
+        index
+            .checked_mul(TILE_WIDTH)
+            .and_then(|start| start.checked_add(width))
+            .is_some_and(|end| end <= count)
+    }
+}

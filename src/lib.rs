@@ -1,0 +1,34 @@
+//! The clearing house and contract ledger of a territorial common data space (ECD).
+//!
+//! A neutral trusted third party: it verifies participants' credentials, records signed
+//! contracts, answers connectors' pre-transfer questions and records their receipts, and
+//! keeps all of it in one append-only Merkle log that anyone can verify without trusting
+//! the operator. See `ARCHITECTURE.md` for the design.
+//!
+//! | module       | owns                                                               |
+//! |--------------|--------------------------------------------------------------------|
+//! | [`ledger`]   | the Merkle log: hashing, proofs, tiles, notes, sequencer (no business) |
+//! | [`entry`]    | typed, versioned log entries and their canonical encoding          |
+//! | [`journal`]  | appending typed entries and returning receipts with proofs         |
+//! | [`store`]    | SQLite and PostgreSQL behind one interface                          |
+//! | [`http`]     | the HTTP API: routes, extractors, RFC 9457 problems                 |
+//! | [`verify`]   | verifying a published log from the outside                          |
+//! | [`export`]   | writing the log as static tlog-tiles files                          |
+//! | [`config`]   | the typed configuration                                             |
+//! | [`keys`]     | private key files                                                   |
+//! | [`server`]   | assembling and running the service                                  |
+//! | [`demo`]     | demo data                                                           |
+//! | [`cli`]      | the command line                                                    |
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod entry;
+pub mod export;
+pub mod http;
+pub mod journal;
+pub mod keys;
+pub mod ledger;
+pub mod server;
+pub mod store;
+pub mod verify;

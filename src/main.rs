@@ -1,0 +1,5 @@
+//! `clearinghouse`: see `clearinghouse --help`.
+
+fn main() -> std::process::ExitCode {
+    clearinghouse::cli::main()
+}

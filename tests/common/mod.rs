@@ -1,0 +1,282 @@
+//! Shared test support: fresh databases of both kinds, in-process servers, entry helpers.
+//!
+//! Every storage test runs on SQLite (a temporary file) and on PostgreSQL (a fresh schema, or
+//! a fresh database for child processes) when `TEST_DATABASE_URL` is set at build time;
+//! without it the PostgreSQL variants are reported as ignored, with the reason.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use clearinghouse::config::Config;
+use clearinghouse::entry::{GovernanceKind, GovernanceRecorded};
+use clearinghouse::ledger::hash::Hash;
+use clearinghouse::ledger::note::{ALG_ED25519, NoteSigner};
+use clearinghouse::server::Service;
+use clearinghouse::store::{Store, StoreOptions};
+use tokio::sync::oneshot;
+
+/// Run `$check` (an `async fn(Db)`) once per database, as two tests in a module `$name`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $check:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $check($crate::common::Db::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(postgres_tests),
+                ignore = "PostgreSQL skipped: set TEST_DATABASE_URL to run it"
+            )]
+            async fn postgres() {
+                $check($crate::common::Db::Postgres).await
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database that lives as long as this value.
+pub struct TestDb {
+    pub kind: Db,
+    /// URL a child process can use to reach the same database.
+    pub url: String,
+    /// Directory for files the test needs (SQLite database, keys).
+    pub dir: tempfile::TempDir,
+    pg_schema: Option<String>,
+}
+
+fn postgres_base_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .expect("TEST_DATABASE_URL must be set for the PostgreSQL tests")
+}
+
+fn unique_name() -> String {
+    format!("t_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Replace the database name in a PostgreSQL URL.
+fn with_database(url: &str, database: &str) -> String {
+    let mut parsed = reqwest::Url::parse(url).expect("TEST_DATABASE_URL is not a URL");
+    parsed.set_path(&format!("/{database}"));
+    parsed.to_string()
+}
+
+impl TestDb {
+    /// A fresh database: a temporary SQLite file, or a fresh PostgreSQL schema.
+    pub async fn new(kind: Db) -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        match kind {
+            Db::Sqlite => TestDb {
+                kind,
+                url: format!("sqlite://{}", dir.path().join("test.db").display()),
+                dir,
+                pg_schema: None,
+            },
+            Db::Postgres => {
+                let base = postgres_base_url();
+                let schema = unique_name();
+                let admin = Store::connect(&StoreOptions::new(base.clone()))
+                    .await
+                    .expect("PostgreSQL at TEST_DATABASE_URL is unreachable");
+                let clearinghouse::store::Backend::Postgres(pool) = admin.backend() else {
+                    panic!("TEST_DATABASE_URL is not a PostgreSQL URL");
+                };
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                admin.close().await;
+                TestDb {
+                    kind,
+                    url: base,
+                    dir,
+                    pg_schema: Some(schema),
+                }
+            }
+        }
+    }
+
+    /// A fresh database a child process can reach by URL alone (PostgreSQL: a new database).
+    pub async fn new_for_process(kind: Db) -> TestDb {
+        match kind {
+            Db::Sqlite => TestDb::new(kind).await,
+            Db::Postgres => {
+                let base = postgres_base_url();
+                let name = unique_name();
+                let admin = Store::connect(&StoreOptions::new(base.clone()))
+                    .await
+                    .expect("PostgreSQL at TEST_DATABASE_URL is unreachable");
+                let clearinghouse::store::Backend::Postgres(pool) = admin.backend() else {
+                    panic!("TEST_DATABASE_URL is not a PostgreSQL URL");
+                };
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                admin.close().await;
+                TestDb {
+                    kind,
+                    url: with_database(&base, &name),
+                    dir: tempfile::tempdir().unwrap(),
+                    pg_schema: None,
+                }
+            }
+        }
+    }
+
+    /// Open (and migrate) the database.
+    pub async fn store(&self) -> Store {
+        let mut options = StoreOptions::new(self.url.clone());
+        options.max_connections = 8;
+        options.pg_schema = self.pg_schema.clone();
+        let store = Store::connect(&options).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+}
+
+pub const ORIGIN: &str = "test.clearinghouse.localhost/log";
+pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
+
+/// Configuration for a test service on `db`.
+pub fn test_config(db: &TestDb) -> Config {
+    let defaults = Config::default();
+    Config {
+        data_dir: db.dir.path().to_path_buf(),
+        database_url: Some(db.url.clone()),
+        log: clearinghouse::config::LogConfig {
+            origin: ORIGIN.into(),
+            ..defaults.log.clone()
+        },
+        ..defaults
+    }
+}
+
+/// A service running in this process on 127.0.0.1 with a real listener.
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub vkey: String,
+    pub signer_skey: String,
+    pub state: clearinghouse::http::AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    pub db: TestDb,
+}
+
+impl TestServer {
+    pub async fn start(kind: Db) -> TestServer {
+        let db = TestDb::new(kind).await;
+        let signer = NoteSigner::generate(ORIGIN, ALG_ED25519).unwrap();
+        Self::start_on(db, signer).await
+    }
+
+    pub async fn start_on(db: TestDb, signer: NoteSigner) -> TestServer {
+        let config = test_config(&db);
+        Self::start_with_config(db, signer, config).await
+    }
+
+    pub async fn start_with_config(db: TestDb, signer: NoteSigner, config: Config) -> TestServer {
+        let store = db.store().await;
+        let vkey = signer.verifier().vkey();
+        let skey = signer.skey();
+        let service =
+            Service::start_with_store(&config, store, signer, Some(OPERATOR_TOKEN.into()))
+                .await
+                .unwrap();
+        let state = service.state.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            service
+                .run(listener, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        TestServer {
+            base,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            vkey,
+            signer_skey: skey,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stop the server and wait until it has drained.
+    pub async fn stop(mut self) -> TestDb {
+        drop(self.state);
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+        self.db
+    }
+}
+
+/// A governance record request body; `n` makes it unique.
+pub fn record_body(n: u64) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "notice",
+        "title": format!("Notice number {n}"),
+        "document_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(n.to_be_bytes())),
+        "reference": format!("N-{n}"),
+    })
+}
+
+/// A governance entry body for direct appends.
+pub fn record_entry(n: u64) -> GovernanceRecorded {
+    GovernanceRecorded {
+        kind: GovernanceKind::Notice,
+        title: format!("Notice number {n}"),
+        document_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(n.to_be_bytes())),
+        reference: Some(format!("N-{n}")),
+        recorded_by: "test".into(),
+    }
+}
+
+pub fn b64_hash(text: &str) -> Hash {
+    B64.decode(text).unwrap().try_into().unwrap()
+}
+
+pub fn b64_hashes(items: &[serde_json::Value]) -> Vec<Hash> {
+    items
+        .iter()
+        .map(|v| b64_hash(v.as_str().unwrap()))
+        .collect()
+}
+
+/// The repository's own copy of the independent test vectors.
+pub fn vectors() -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/tlog-vectors.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+pub fn hex_hash(text: &str) -> Hash {
+    hex::decode(text).unwrap().try_into().unwrap()
+}
