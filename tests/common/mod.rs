@@ -280,3 +280,100 @@ pub fn vectors() -> serde_json::Value {
 pub fn hex_hash(text: &str) -> Hash {
     hex::decode(text).unwrap().try_into().unwrap()
 }
+
+/// The `clearinghouse` binary built for these tests.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_clearinghouse")
+}
+
+/// A `clearinghouse` child process serving HTTP; killed (SIGKILL) when dropped.
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub base: String,
+    /// Lines the process printed on stdout before it said where it listens.
+    pub banner: Vec<String>,
+}
+
+impl ServerProcess {
+    /// Start `clearinghouse <args>` with extra environment and wait until it listens.
+    pub async fn spawn(args: &[&str], envs: &[(&str, String)]) -> ServerProcess {
+        use tokio::io::AsyncBufReadExt;
+        let mut command = tokio::process::Command::new(binary());
+        command
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true);
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let mut banner = Vec::new();
+        let base = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(rest) = line.strip_prefix("clearinghouse listening on ") {
+                    return rest.trim().to_owned();
+                }
+                banner.push(line);
+            }
+            panic!("server exited before listening; printed {banner:?}");
+        })
+        .await
+        .expect("server did not start within 60 s");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ServerProcess {
+            child,
+            base,
+            banner,
+        }
+    }
+
+    /// SIGKILL: no shutdown handler runs, nothing is flushed.
+    pub async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("server did not stop within 60 s")
+            .unwrap()
+    }
+}
+
+/// Run the binary to completion; returns (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str], envs: &[(&str, String)]) -> (i32, String, String) {
+    let mut command = std::process::Command::new(binary());
+    command.args(args).env("RUST_LOG", "warn");
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Environment for a child `serve` on `db`, with the test origin and operator token.
+pub fn server_env(db: &TestDb) -> Vec<(&'static str, String)> {
+    vec![
+        ("CLEARINGHOUSE_DATABASE_URL", db.url.clone()),
+        ("CLEARINGHOUSE_LOG__ORIGIN", ORIGIN.to_owned()),
+        (
+            "CLEARINGHOUSE_AUTH__OPERATOR_TOKEN",
+            OPERATOR_TOKEN.to_owned(),
+        ),
+    ]
+}
