@@ -2,6 +2,9 @@
 //! members; validation and request parsing never panic on arbitrary JSON; decimal and
 //! count comparisons agree with integer arithmetic.
 
+// Helpers may unwrap: a panic is how a test fails.
+#![allow(clippy::unwrap_used)]
+
 use clearinghouse::odrl::decimal::Decimal;
 use clearinghouse::odrl::{Decision, Policy, Request, evaluate};
 use proptest::prelude::*;
@@ -11,7 +14,9 @@ use serde_json::{Map, Value, json};
 /// `ex:c0…`, each satisfied when the context says `"yes"`.
 fn logical_policy(operand: &str, n: usize) -> Policy {
     let members: Vec<Value> = (0..n)
-        .map(|i| json!({"leftOperand": format!("ex:c{i}"), "operator": "eq", "rightOperand": "yes"}))
+        .map(
+            |i| json!({"leftOperand": format!("ex:c{i}"), "operator": "eq", "rightOperand": "yes"}),
+        )
         .collect();
     Policy::from_json(&json!({
         "@context": ["http://www.w3.org/ns/odrl.jsonld", {"ex": "https://example.org/profile#"}],
@@ -131,17 +136,38 @@ fn key() -> impl Strategy<Value = String> {
 
 fn policy_shaped_rule() -> impl Strategy<Value = Value> {
     let left = prop_oneof![
-        Just("dateTime"), Just("count"), Just("spatial"), Just("purpose"), Just("payAmount"),
-        Just("elapsedTime"), Just("event"), Just("recipient"), Just("media"), Just("ex:x")
+        Just("dateTime"),
+        Just("count"),
+        Just("spatial"),
+        Just("purpose"),
+        Just("payAmount"),
+        Just("elapsedTime"),
+        Just("event"),
+        Just("recipient"),
+        Just("media"),
+        Just("ex:x")
     ];
     let operator = prop_oneof![
-        Just("eq"), Just("lt"), Just("lteq"), Just("gt"), Just("isA"), Just("isAnyOf"),
-        Just("hasPart"), Just("isNoneOf"), Just("isAllOf"), Just("isPartOf")
+        Just("eq"),
+        Just("lt"),
+        Just("lteq"),
+        Just("gt"),
+        Just("isA"),
+        Just("isAnyOf"),
+        Just("hasPart"),
+        Just("isNoneOf"),
+        Just("isAllOf"),
+        Just("isPartOf")
     ];
     let right = prop_oneof![
-        Just(json!("2025-01-01")), Just(json!(3)), Just(json!("69")), Just(json!(["a", "b"])),
-        Just(json!({"@value": "P1D", "@type": "xsd:duration"})), Just(json!({"@id": "odrl:policyUsage"})),
-        Just(json!("region:84")), Just(json!("5.00"))
+        Just(json!("2025-01-01")),
+        Just(json!(3)),
+        Just(json!("69")),
+        Just(json!(["a", "b"])),
+        Just(json!({"@value": "P1D", "@type": "xsd:duration"})),
+        Just(json!({"@id": "odrl:policyUsage"})),
+        Just(json!("region:84")),
+        Just(json!("5.00"))
     ];
     (left, operator, right, prop::bool::ANY).prop_map(|(left, operator, right, with_duty)| {
         let mut rule = json!({"target": "urn:t", "action": "use", "assigner": "urn:a", "assignee": "urn:a",

@@ -2,6 +2,9 @@
 //! closed world, logical constraints, collections, counts that run out, every supported left
 //! operand both ways, custom actions for mandates, and invalid policies with their errors.
 
+// Helpers may unwrap: a panic is how a test fails.
+#![allow(clippy::unwrap_used)]
+
 use clearinghouse::odrl::{Decision, Evaluation, Policy, Problem, Request, evaluate};
 use serde_json::{Value, json};
 
@@ -18,8 +21,10 @@ fn permission(extra: Value) -> Policy {
     for (key, value) in extra.as_object().unwrap() {
         rule[key] = value.clone();
     }
-    policy(json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "@type": "Set",
-                  "uid": "urn:test:policy", "permission": [rule]}))
+    policy(
+        json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "@type": "Set",
+                  "uid": "urn:test:policy", "permission": [rule]}),
+    )
 }
 
 fn constrained(constraint: Value) -> Policy {
@@ -73,7 +78,10 @@ fn conflict_strategies_perm_and_prohibit() {
     let prohibit = print(&conflicting(Some("prohibit")), "print");
     assert_eq!(prohibit.decision, Decision::Deny);
     assert_eq!(prohibit.deciding_rule.unwrap().path, "prohibition[0]");
-    assert_eq!(print(&conflicting(Some("prohibit")), "read").decision, Decision::Permit);
+    assert_eq!(
+        print(&conflicting(Some("prohibit")), "read").decision,
+        Decision::Permit
+    );
 }
 
 /// The default `invalid` voids the whole policy: even `read`, which only the permission is
@@ -93,9 +101,11 @@ fn default_conflict_strategy_voids_the_policy() {
 /// Rules about unrelated actions do not conflict, whatever the strategy.
 #[test]
 fn unrelated_actions_do_not_conflict() {
-    let policy = policy(json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "uid": "urn:p",
+    let policy = policy(
+        json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "uid": "urn:p",
         "permission": [{"target": DATA, "action": "display"}],
-        "prohibition": [{"target": DATA, "action": "print"}]}));
+        "prohibition": [{"target": DATA, "action": "print"}]}),
+    );
     assert_eq!(print(&policy, "display").decision, Decision::Permit);
     assert_eq!(print(&policy, "print").decision, Decision::Deny);
 }
@@ -108,12 +118,19 @@ fn unrelated_actions_do_not_conflict() {
 fn included_in_is_transitive_and_one_way() {
     let use_policy = permission(json!({}));
     assert_eq!(print(&use_policy, "extract").decision, Decision::Permit);
-    assert_eq!(print(&use_policy, "http://www.w3.org/ns/odrl/2/read").decision, Decision::Permit);
+    assert_eq!(
+        print(&use_policy, "http://www.w3.org/ns/odrl/2/read").decision,
+        Decision::Permit
+    );
     assert_eq!(print(&use_policy, "odrl:read").decision, Decision::Permit);
     let read_policy = permission(json!({"action": "read"}));
     let answer = print(&read_policy, "use");
     assert_eq!(answer.decision, Decision::NotApplicable);
-    assert!(answer.rules[0].scope[0].contains("narrower"), "{:?}", answer.rules[0].scope);
+    assert!(
+        answer.rules[0].scope[0].contains("narrower"),
+        "{:?}",
+        answer.rules[0].scope
+    );
 }
 
 /// No rule about the action, target or party: not applicable.
@@ -121,32 +138,52 @@ fn included_in_is_transitive_and_one_way() {
 fn not_applicable_when_no_rule_matches() {
     let p = permission(json!({"assignee": ALICE}));
     assert_eq!(decide(&p, json!({})), Decision::Permit);
-    let bob = evaluate(&p, &Request::new("use").with_target(DATA).with_assignee("urn:siren:2"));
+    let bob = evaluate(
+        &p,
+        &Request::new("use")
+            .with_target(DATA)
+            .with_assignee("urn:siren:2"),
+    );
     assert_eq!(bob.decision, Decision::NotApplicable);
-    let other = evaluate(&p, &Request::new("use").with_target("urn:other").with_assignee(ALICE));
+    let other = evaluate(
+        &p,
+        &Request::new("use")
+            .with_target("urn:other")
+            .with_assignee(ALICE),
+    );
     assert_eq!(other.decision, Decision::NotApplicable);
 }
 
 /// Nested collections: a party in a team in a department is a member of the department.
 #[test]
 fn collections_are_followed_transitively() {
-    let p = permission(json!({"assignee": {"@type": "PartyCollection", "uid": "urn:dept"},
-                              "target": {"@type": "AssetCollection", "uid": "urn:catalogue"}}));
+    let p = permission(
+        json!({"assignee": {"@type": "PartyCollection", "uid": "urn:dept"},
+                              "target": {"@type": "AssetCollection", "uid": "urn:catalogue"}}),
+    );
     let request = |membership: Value| {
         let request = json!({"action": "read", "target": "urn:ds:9", "assignee": ALICE,
             "context": {"partyMembership": membership,
                         "assetMembership": {"urn:ds:9": "urn:catalogue"}}});
         evaluate(&p, &Request::from_json(&request).unwrap()).decision
     };
-    assert_eq!(request(json!({ALICE: ["urn:team"], "urn:team": ["urn:dept"]})), Decision::Permit);
-    assert_eq!(request(json!({ALICE: ["urn:team"]})), Decision::NotApplicable);
+    assert_eq!(
+        request(json!({ALICE: ["urn:team"], "urn:team": ["urn:dept"]})),
+        Decision::Permit
+    );
+    assert_eq!(
+        request(json!({ALICE: ["urn:team"]})),
+        Decision::NotApplicable
+    );
 }
 
 /// A refined asset collection: members qualify only if the refinement holds.
 #[test]
 fn asset_collection_refinement() {
-    let p = permission(json!({"target": {"@type": "AssetCollection", "source": "urn:catalogue",
-        "refinement": [{"leftOperand": "fileFormat", "operator": "eq", "rightOperand": "text/csv"}]}}));
+    let p = permission(
+        json!({"target": {"@type": "AssetCollection", "source": "urn:catalogue",
+        "refinement": [{"leftOperand": "fileFormat", "operator": "eq", "rightOperand": "text/csv"}]}}),
+    );
     let request = |format: &str| {
         let request = json!({"action": "use", "target": "urn:ds:9",
             "context": {"fileFormat": format, "assetMembership": {"urn:ds:9": ["urn:catalogue"]}}});
@@ -163,7 +200,11 @@ fn logical(operand: &str, list: bool) -> Policy {
         {"leftOperand": "purpose", "operator": "eq", "rightOperand": "research"},
         {"leftOperand": "spatial", "operator": "isPartOf", "rightOperand": "region:84"}
     ]);
-    let members = if list { json!({"@list": members}) } else { members };
+    let members = if list {
+        json!({"@list": members})
+    } else {
+        members
+    };
     constrained(json!({operand: members}))
 }
 
@@ -183,14 +224,36 @@ fn logical_and_or_xone_and_sequence() {
     for (purpose, commune, and, or, xone) in cases {
         let facts = purpose_and_place(purpose, commune);
         let expect = |ok: bool| if ok { Decision::Permit } else { Decision::Deny };
-        assert_eq!(decide(&logical("and", false), facts.clone()), expect(and), "and {purpose} {commune}");
-        assert_eq!(decide(&logical("or", false), facts.clone()), expect(or), "or {purpose} {commune}");
-        assert_eq!(decide(&logical("xone", true), facts.clone()), expect(xone), "xone {purpose} {commune}");
-        assert_eq!(decide(&logical("andSequence", true), facts), expect(and), "andSequence");
+        assert_eq!(
+            decide(&logical("and", false), facts.clone()),
+            expect(and),
+            "and {purpose} {commune}"
+        );
+        assert_eq!(
+            decide(&logical("or", false), facts.clone()),
+            expect(or),
+            "or {purpose} {commune}"
+        );
+        assert_eq!(
+            decide(&logical("xone", true), facts.clone()),
+            expect(xone),
+            "xone {purpose} {commune}"
+        );
+        assert_eq!(
+            decide(&logical("andSequence", true), facts),
+            expect(and),
+            "andSequence"
+        );
     }
-    let stopped = ask(&logical("andSequence", true), purpose_and_place("marketing", "69123"));
+    let stopped = ask(
+        &logical("andSequence", true),
+        purpose_and_place("marketing", "69123"),
+    );
     let report = &stopped.rules[0].constraints[0];
-    assert!(report.members[1].explanation.contains("not evaluated"), "{report:?}");
+    assert!(
+        report.members[1].explanation.contains("not evaluated"),
+        "{report:?}"
+    );
 }
 
 // ---- counts ----
@@ -199,7 +262,8 @@ fn logical_and_or_xone_and_sequence() {
 /// three uses, `count lt 3` two.
 #[test]
 fn counts_run_out() {
-    let at_most = constrained(json!({"leftOperand": "count", "operator": "lteq", "rightOperand": 3}));
+    let at_most =
+        constrained(json!({"leftOperand": "count", "operator": "lteq", "rightOperand": 3}));
     let fewer = constrained(json!({"leftOperand": "count", "operator": "lt", "rightOperand": 3}));
     let mut permitted = (0, 0);
     for earlier in 0..6 {
@@ -213,7 +277,9 @@ fn counts_run_out() {
     assert_eq!(permitted, (3, 2));
     let exhausted = ask(&at_most, json!({"count": 3}));
     assert!(
-        exhausted.rules[0].constraints[0].explanation.contains("4 for this request (3 earlier uses"),
+        exhausted.rules[0].constraints[0]
+            .explanation
+            .contains("4 for this request (3 earlier uses"),
         "{}",
         exhausted.rules[0].constraints[0].explanation
     );
@@ -226,95 +292,212 @@ fn counts_run_out() {
 fn date_time_operand() {
     let p = constrained(json!({"leftOperand": "dateTime", "operator": "gteq",
                                "rightOperand": {"@value": "2025-03-01T08:00:00+01:00", "@type": "xsd:dateTime"}}));
-    assert_eq!(decide(&p, json!({"dateTime": "2025-03-01T07:00:00Z"})), Decision::Permit);
-    assert_eq!(decide(&p, json!({"dateTime": "2025-03-01T06:59:59"})), Decision::Deny);
+    assert_eq!(
+        decide(&p, json!({"dateTime": "2025-03-01T07:00:00Z"})),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(&p, json!({"dateTime": "2025-03-01T06:59:59"})),
+        Decision::Deny
+    );
 }
 
 #[test]
 fn elapsed_time_operand() {
     let p = constrained(json!({"leftOperand": "elapsedTime", "operator": "lteq",
                                "rightOperand": {"@value": "P30D", "@type": "xsd:duration"}}));
-    assert_eq!(decide(&p, json!({"elapsedTime": "P10DT2H"})), Decision::Permit);
+    assert_eq!(
+        decide(&p, json!({"elapsedTime": "P10DT2H"})),
+        Decision::Permit
+    );
     assert_eq!(decide(&p, json!({"elapsedTime": "P31D"})), Decision::Deny);
     let months = ask(&p, json!({"elapsedTime": "P1M"}));
     assert_eq!(months.decision, Decision::Deny);
-    assert!(months.rules[0].constraints[0].explanation.contains("cannot be ordered"));
+    assert!(
+        months.rules[0].constraints[0]
+            .explanation
+            .contains("cannot be ordered")
+    );
 }
 
 #[test]
 fn purpose_operand() {
     let any = constrained(json!({"leftOperand": "purpose", "operator": "isAnyOf",
         "rightOperand": [{"@id": "dpv:AcademicResearch"}, {"@id": "dpv:NonCommercialResearch"}]}));
-    assert_eq!(decide(&any, json!({"purpose": "dpv:AcademicResearch"})), Decision::Permit);
-    assert_eq!(decide(&any, json!({"purpose": "https://w3id.org/dpv#NonCommercialResearch"})), Decision::Permit);
-    assert_eq!(decide(&any, json!({"purpose": ["dpv:AcademicResearch", "dpv:Marketing"]})), Decision::Deny);
-    let none = constrained(json!({"leftOperand": "purpose", "operator": "isNoneOf", "rightOperand": ["marketing"]}));
-    assert_eq!(decide(&none, json!({"purpose": "research"})), Decision::Permit);
-    assert_eq!(decide(&none, json!({"purpose": "marketing"})), Decision::Deny);
-    let all = constrained(json!({"leftOperand": "purpose", "operator": "isAllOf", "rightOperand": ["a", "b"]}));
-    assert_eq!(decide(&all, json!({"purpose": ["a", "b", "c"]})), Decision::Permit);
+    assert_eq!(
+        decide(&any, json!({"purpose": "dpv:AcademicResearch"})),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(
+            &any,
+            json!({"purpose": "https://w3id.org/dpv#NonCommercialResearch"})
+        ),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(
+            &any,
+            json!({"purpose": ["dpv:AcademicResearch", "dpv:Marketing"]})
+        ),
+        Decision::Deny
+    );
+    let none = constrained(
+        json!({"leftOperand": "purpose", "operator": "isNoneOf", "rightOperand": ["marketing"]}),
+    );
+    assert_eq!(
+        decide(&none, json!({"purpose": "research"})),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(&none, json!({"purpose": "marketing"})),
+        Decision::Deny
+    );
+    let all = constrained(
+        json!({"leftOperand": "purpose", "operator": "isAllOf", "rightOperand": ["a", "b"]}),
+    );
+    assert_eq!(
+        decide(&all, json!({"purpose": ["a", "b", "c"]})),
+        Decision::Permit
+    );
     assert_eq!(decide(&all, json!({"purpose": ["a"]})), Decision::Deny);
 }
 
 #[test]
 fn spatial_operand() {
-    let region = constrained(json!({"leftOperand": "spatial", "operator": "isPartOf", "rightOperand": "region:84"}));
-    assert_eq!(decide(&region, json!({"spatial": "69123"})), Decision::Permit);
+    let region = constrained(
+        json!({"leftOperand": "spatial", "operator": "isPartOf", "rightOperand": "region:84"}),
+    );
+    assert_eq!(
+        decide(&region, json!({"spatial": "69123"})),
+        Decision::Permit
+    );
     assert_eq!(decide(&region, json!({"spatial": "38"})), Decision::Permit);
-    assert_eq!(decide(&region, json!({"spatial": "84007"})), Decision::Deny, "Avignon is in PACA");
+    assert_eq!(
+        decide(&region, json!({"spatial": "84007"})),
+        Decision::Deny,
+        "Avignon is in PACA"
+    );
     let eq = constrained(json!({"leftOperand": "spatial", "operator": "eq", "rightOperand": "2A"}));
     assert_eq!(decide(&eq, json!({"spatial": "2A004"})), Decision::Permit);
     assert_eq!(decide(&eq, json!({"spatial": "2B033"})), Decision::Deny);
-    let any = constrained(json!({"leftOperand": "spatial", "operator": "isAnyOf", "rightOperand": ["971", "974"]}));
+    let any = constrained(
+        json!({"leftOperand": "spatial", "operator": "isAnyOf", "rightOperand": ["971", "974"]}),
+    );
     assert_eq!(decide(&any, json!({"spatial": "97411"})), Decision::Permit);
     assert_eq!(decide(&any, json!({"spatial": "97209"})), Decision::Deny);
-    let none = constrained(json!({"leftOperand": "spatial", "operator": "isNoneOf", "rightOperand": ["region:11"]}));
+    let none = constrained(
+        json!({"leftOperand": "spatial", "operator": "isNoneOf", "rightOperand": ["region:11"]}),
+    );
     assert_eq!(decide(&none, json!({"spatial": "69123"})), Decision::Permit);
     assert_eq!(decide(&none, json!({"spatial": "75056"})), Decision::Deny);
-    let has = constrained(json!({"leftOperand": "spatial", "operator": "hasPart", "rightOperand": "69381"}));
-    assert_eq!(decide(&has, json!({"spatial": "http://id.insee.fr/geo/departement/69"})), Decision::Permit);
+    let has = constrained(
+        json!({"leftOperand": "spatial", "operator": "hasPart", "rightOperand": "69381"}),
+    );
+    assert_eq!(
+        decide(
+            &has,
+            json!({"spatial": "http://id.insee.fr/geo/departement/69"})
+        ),
+        Decision::Permit
+    );
     assert_eq!(decide(&has, json!({"spatial": "13"})), Decision::Deny);
-    let all = constrained(json!({"leftOperand": "spatial", "operator": "isAllOf", "rightOperand": ["69", "region:84"]}));
+    let all = constrained(
+        json!({"leftOperand": "spatial", "operator": "isAllOf", "rightOperand": ["69", "region:84"]}),
+    );
     assert_eq!(decide(&all, json!({"spatial": "69123"})), Decision::Permit);
     assert_eq!(decide(&all, json!({"spatial": "01053"})), Decision::Deny);
     let explained = ask(&region, json!({"spatial": "69123"}));
-    assert!(explained.rules[0].constraints[0].actual.as_deref().unwrap().contains("Rhône"));
+    assert!(
+        explained.rules[0].constraints[0]
+            .actual
+            .as_deref()
+            .unwrap()
+            .contains("Rhône")
+    );
 }
 
 #[test]
 fn recipient_operand() {
-    let eq = constrained(json!({"leftOperand": "recipient", "operator": "eq", "rightOperand": {"@id": "urn:siren:3"}}));
-    assert_eq!(decide(&eq, json!({"recipient": "urn:siren:3"})), Decision::Permit);
-    assert_eq!(decide(&eq, json!({"recipient": "urn:siren:4"})), Decision::Deny);
-    let part = constrained(json!({"leftOperand": "recipient", "operator": "isPartOf", "rightOperand": {"@id": "ecd:public-bodies"}}));
+    let eq = constrained(
+        json!({"leftOperand": "recipient", "operator": "eq", "rightOperand": {"@id": "urn:siren:3"}}),
+    );
+    assert_eq!(
+        decide(&eq, json!({"recipient": "urn:siren:3"})),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(&eq, json!({"recipient": "urn:siren:4"})),
+        Decision::Deny
+    );
+    let part = constrained(
+        json!({"leftOperand": "recipient", "operator": "isPartOf", "rightOperand": {"@id": "ecd:public-bodies"}}),
+    );
     let member = json!({"recipient": "urn:siren:3", "partyMembership": {"urn:siren:3": ["ecd:public-bodies"]}});
     assert_eq!(decide(&part, member), Decision::Permit);
-    assert_eq!(decide(&part, json!({"recipient": "urn:siren:3"})), Decision::Deny);
+    assert_eq!(
+        decide(&part, json!({"recipient": "urn:siren:3"})),
+        Decision::Deny
+    );
 }
 
 #[test]
 fn pay_amount_operand() {
     let p = constrained(json!({"leftOperand": "payAmount", "operator": "lteq",
         "rightOperand": {"@value": "1000.00", "@type": "xsd:decimal"}, "unit": "https://dbpedia.org/resource/Euro"}));
-    assert_eq!(decide(&p, json!({"payAmount": {"value": "1000", "unit": "EUR"}})), Decision::Permit);
-    assert_eq!(decide(&p, json!({"payAmount": {"value": "1000.01", "unit": "EUR"}})), Decision::Deny);
+    assert_eq!(
+        decide(&p, json!({"payAmount": {"value": "1000", "unit": "EUR"}})),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(
+            &p,
+            json!({"payAmount": {"value": "1000.01", "unit": "EUR"}})
+        ),
+        Decision::Deny
+    );
     let dollars = ask(&p, json!({"payAmount": {"value": "10", "unit": "USD"}}));
     assert_eq!(dollars.decision, Decision::Deny);
     assert!(dollars.rules[0].constraints[0].explanation.contains("USD"));
-    assert_eq!(decide(&p, json!({"payAmount": {"value": "10"}})), Decision::Deny);
+    assert_eq!(
+        decide(&p, json!({"payAmount": {"value": "10"}})),
+        Decision::Deny
+    );
 }
 
 #[test]
 fn event_operand() {
-    let during = constrained(json!({"leftOperand": "event", "operator": "eq", "rightOperand": {"@id": "urn:event:crisis"}}));
-    assert_eq!(decide(&during, json!({"event": ["urn:event:crisis"]})), Decision::Permit);
-    assert_eq!(decide(&during, json!({"event": {"urn:event:crisis": "after"}})), Decision::Deny);
+    let during = constrained(
+        json!({"leftOperand": "event", "operator": "eq", "rightOperand": {"@id": "urn:event:crisis"}}),
+    );
+    assert_eq!(
+        decide(&during, json!({"event": ["urn:event:crisis"]})),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(&during, json!({"event": {"urn:event:crisis": "after"}})),
+        Decision::Deny
+    );
     assert_eq!(decide(&during, json!({})), Decision::Deny, "unknown event");
-    let after = constrained(json!({"leftOperand": "event", "operator": "gt", "rightOperand": {"@id": "urn:event:launch"}}));
-    assert_eq!(decide(&after, json!({"event": {"urn:event:launch": "after"}})), Decision::Permit);
-    assert_eq!(decide(&after, json!({"event": {"urn:event:launch": "before"}})), Decision::Deny);
-    let usage = constrained(json!({"leftOperand": "event", "operator": "eq", "rightOperand": {"@id": "odrl:policyUsage"}}));
-    assert_eq!(decide(&usage, json!({})), Decision::Permit, "the request is the policy usage");
+    let after = constrained(
+        json!({"leftOperand": "event", "operator": "gt", "rightOperand": {"@id": "urn:event:launch"}}),
+    );
+    assert_eq!(
+        decide(&after, json!({"event": {"urn:event:launch": "after"}})),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(&after, json!({"event": {"urn:event:launch": "before"}})),
+        Decision::Deny
+    );
+    let usage = constrained(
+        json!({"leftOperand": "event", "operator": "eq", "rightOperand": {"@id": "odrl:policyUsage"}}),
+    );
+    assert_eq!(
+        decide(&usage, json!({})),
+        Decision::Permit,
+        "the request is the policy usage"
+    );
 }
 
 // ---- duties ----
@@ -323,11 +506,14 @@ fn event_operand() {
 /// every permission that refers to it (IM §2.6.5).
 #[test]
 fn duties_by_uid() {
-    let p = policy(json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "uid": "urn:p",
+    let p = policy(
+        json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "uid": "urn:p",
         "permission": [
             {"target": DATA, "action": "read", "duty": [{"uid": "urn:duty:attribution", "action": "attribute"}]},
-            {"target": DATA, "action": "distribute", "duty": [{"uid": "urn:duty:attribution", "action": "attribute"}]}]}));
-    let states = |state: &str| json!({"dutyStates": {"urn:duty:attribution": {"deonticState": state}}});
+            {"target": DATA, "action": "distribute", "duty": [{"uid": "urn:duty:attribution", "action": "attribute"}]}]}),
+    );
+    let states =
+        |state: &str| json!({"dutyStates": {"urn:duty:attribution": {"deonticState": state}}});
     let request = |action: &str, state: &str| {
         let request = json!({"action": action, "target": DATA, "context": states(state)});
         evaluate(&p, &Request::from_json(&request).unwrap()).decision
@@ -362,12 +548,22 @@ fn mandate_powers_with_custom_actions() {
         evaluate(&mandate, &Request::from_json(&request).unwrap()).decision
     };
     assert_eq!(power("ecd:sign-contract", "12000"), Decision::Permit);
-    assert_eq!(power("https://w3id.org/ecd-clearinghouse/odrl#sign-amendment", "12000"), Decision::Permit);
+    assert_eq!(
+        power(
+            "https://w3id.org/ecd-clearinghouse/odrl#sign-amendment",
+            "12000"
+        ),
+        Decision::Permit
+    );
     assert_eq!(power("ecd:sign-contract", "60000"), Decision::Deny);
     assert_eq!(power("manage-keys", "0"), Decision::Permit);
     assert_eq!(power("manage-key", "0"), Decision::NotApplicable);
     assert_eq!(power("ecd:read-audit", "0"), Decision::Permit);
-    assert_eq!(power("read", "0"), Decision::NotApplicable, "read-audit does not cover read");
+    assert_eq!(
+        power("read", "0"),
+        Decision::NotApplicable,
+        "read-audit does not cover read"
+    );
     assert!(mandate.warnings().iter().any(|w| w.contains("manage-keys")));
 }
 
@@ -379,11 +575,17 @@ fn unknown_left_operand() {
         "constraint": [{"leftOperand": "colour", "operator": "eq", "rightOperand": "blue"}]});
     assert_eq!(
         problem(with_rule(rule)),
-        ("permission[0].constraint[0].leftOperand".into(), Problem::UnknownLeftOperand("colour".into()))
+        (
+            "permission[0].constraint[0].leftOperand".into(),
+            Problem::UnknownLeftOperand("colour".into())
+        )
     );
     let prefixed = json!({"target": DATA, "action": "use",
         "constraint": [{"leftOperand": "odrl:colour", "operator": "eq", "rightOperand": "blue"}]});
-    assert_eq!(problem(with_rule(prefixed)).1, Problem::UnknownLeftOperand("odrl:colour".into()));
+    assert_eq!(
+        problem(with_rule(prefixed)).1,
+        Problem::UnknownLeftOperand("odrl:colour".into())
+    );
 }
 
 #[test]
@@ -392,25 +594,43 @@ fn wrong_operator_for_the_operand() {
         "constraint": [{"leftOperand": "dateTime", "operator": "isA", "rightOperand": "2025-01-01"}]});
     assert_eq!(
         problem(with_rule(rule)),
-        ("permission[0].constraint[0].operator".into(), Problem::OperatorNotAllowed {
-            left: "dateTime".into(), operator: "isA".into(), allowed: "eq, neq, lt, lteq, gt, gteq" })
+        (
+            "permission[0].constraint[0].operator".into(),
+            Problem::OperatorNotAllowed {
+                left: "dateTime".into(),
+                operator: "isA".into(),
+                allowed: "eq, neq, lt, lteq, gt, gteq"
+            }
+        )
     );
     let spatial = json!({"target": DATA, "action": "use",
         "constraint": [{"leftOperand": "spatial", "operator": "lt", "rightOperand": "69"}]});
-    assert!(matches!(problem(with_rule(spatial)).1, Problem::OperatorNotAllowed { .. }));
+    assert!(matches!(
+        problem(with_rule(spatial)).1,
+        Problem::OperatorNotAllowed { .. }
+    ));
     let unknown = json!({"target": DATA, "action": "use",
         "constraint": [{"leftOperand": "count", "operator": "atMost", "rightOperand": 3}]});
-    assert_eq!(problem(with_rule(unknown)).1, Problem::UnknownOperator("atMost".into()));
+    assert_eq!(
+        problem(with_rule(unknown)).1,
+        Problem::UnknownOperator("atMost".into())
+    );
 }
 
 #[test]
 fn missing_assigner_and_assignee() {
     let offer = json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "@type": "Offer", "uid": "urn:p",
                        "permission": [{"target": DATA, "action": "use"}]});
-    assert_eq!(problem(offer), ("permission[0]".into(), Problem::MissingAssigner("Offer")));
+    assert_eq!(
+        problem(offer),
+        ("permission[0]".into(), Problem::MissingAssigner("Offer"))
+    );
     let agreement = json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "@type": "Agreement", "uid": "urn:p",
                            "permission": [{"target": DATA, "action": "use", "assigner": "urn:a"}]});
-    assert_eq!(problem(agreement), ("permission[0]".into(), Problem::MissingAssignee));
+    assert_eq!(
+        problem(agreement),
+        ("permission[0]".into(), Problem::MissingAssignee)
+    );
 }
 
 #[test]
@@ -422,26 +642,49 @@ fn bad_right_operands() {
             if path == "permission[0].constraint[0].rightOperand" && left == "dateTime" && value == "soon"));
     let area = json!({"target": DATA, "action": "use",
         "constraint": [{"leftOperand": "spatial", "operator": "eq", "rightOperand": "region:99"}]});
-    assert!(matches!(problem(with_rule(area)).1, Problem::BadRightOperand { expected, .. } if expected.contains("région")));
+    assert!(
+        matches!(problem(with_rule(area)).1, Problem::BadRightOperand { expected, .. } if expected.contains("région"))
+    );
     let list = json!({"target": DATA, "action": "use",
         "constraint": [{"leftOperand": "count", "operator": "lt", "rightOperand": [1, 2]}]});
-    assert_eq!(problem(with_rule(list)).1, Problem::SeveralValuesForOneValueOperator { operator: "lt", count: 2 });
+    assert_eq!(
+        problem(with_rule(list)).1,
+        Problem::SeveralValuesForOneValueOperator {
+            operator: "lt",
+            count: 2
+        }
+    );
 }
 
 #[test]
 fn malformed_logical_constraints() {
     let one = json!({"target": DATA, "action": "use", "constraint": [{"or": [
         {"leftOperand": "count", "operator": "lt", "rightOperand": 3}]}]});
-    assert_eq!(problem(with_rule(one)).1, Problem::TooFewLogicalOperands { operand: "or", count: 1 });
+    assert_eq!(
+        problem(with_rule(one)).1,
+        Problem::TooFewLogicalOperands {
+            operand: "or",
+            count: 1
+        }
+    );
     let nested = json!({"target": DATA, "action": "use", "constraint": [{"and": [
         {"leftOperand": "count", "operator": "lt", "rightOperand": 3},
         {"or": [{"leftOperand": "count", "operator": "lt", "rightOperand": 3},
                 {"leftOperand": "count", "operator": "gt", "rightOperand": 9}]}]}]});
-    assert_eq!(problem(with_rule(nested)), ("permission[0].constraint[0].and[1]".into(), Problem::NestedLogicalConstraint));
+    assert_eq!(
+        problem(with_rule(nested)),
+        (
+            "permission[0].constraint[0].and[1]".into(),
+            Problem::NestedLogicalConstraint
+        )
+    );
     let dangling = json!({"target": DATA, "action": "use", "constraint": [{"xone": {"@list": [
         {"@id": "urn:c:1"}, {"@id": "urn:c:2"}]}}]});
     let errors = Policy::validate_json(&with_rule(dangling)).unwrap_err();
-    assert_eq!(errors[0].problem, Problem::UnresolvedConstraint("urn:c:1".into()));
+    assert_eq!(
+        errors[0].problem,
+        Problem::UnresolvedConstraint("urn:c:1".into())
+    );
 }
 
 #[test]
@@ -450,11 +693,21 @@ fn policy_level_problems() {
     assert_eq!(problem(no_uid), ("$".into(), Problem::MissingUid));
     let conflict = json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "uid": "urn:p", "conflict": "first",
                           "permission": [{"target": DATA, "action": "use"}]});
-    assert_eq!(problem(conflict), ("conflict".into(), Problem::UnknownConflictStrategy("first".into())));
+    assert_eq!(
+        problem(conflict),
+        (
+            "conflict".into(),
+            Problem::UnknownConflictStrategy("first".into())
+        )
+    );
     let ticket = json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "@type": "Ticket", "uid": "urn:p",
                         "permission": [{"target": DATA, "action": "use"}]});
-    assert_eq!(problem(ticket), ("$".into(), Problem::UnsupportedPolicyType("Ticket".into())));
-    let empty = json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "@type": "Set", "uid": "urn:p"});
+    assert_eq!(
+        problem(ticket),
+        ("$".into(), Problem::UnsupportedPolicyType("Ticket".into()))
+    );
+    let empty =
+        json!({"@context": "http://www.w3.org/ns/odrl.jsonld", "@type": "Set", "uid": "urn:p"});
     assert_eq!(problem(empty), ("$".into(), Problem::NoRules));
     let error = Policy::from_json(&json!(42)).unwrap_err().to_string();
     assert!(error.contains("$: expected"), "{error}");

@@ -1,6 +1,9 @@
 //! Every template of `policies/odrl/` parses, validates, and decides a realistic request as
 //! its README says; and `eval_files` (the CLI's `odrl eval`) prints the decision as JSON.
 
+// Helpers may unwrap: a panic is how a test fails.
+#![allow(clippy::unwrap_used)]
+
 use clearinghouse::odrl::{Decision, Policy, Request, eval_files, evaluate};
 use serde_json::{Value, json};
 
@@ -12,7 +15,8 @@ const TEMPLATES: &str = "https://w3id.org/ecd-clearinghouse/odrl/templates/";
 fn template(name: &str) -> Policy {
     let path = format!("{}/policies/odrl/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    Policy::from_json(&serde_json::from_str(&text).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    Policy::from_json(&serde_json::from_str(&text).unwrap())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn decide(policy: &Policy, request: Value) -> Decision {
@@ -40,8 +44,10 @@ fn every_template_validates() {
 fn licence_ouverte() {
     let p = template("licence-ouverte-2.0");
     let attribution = format!("{TEMPLATES}licence-ouverte-2.0#attribution");
-    let reuse = |state: &str| json!({"action": "distribute", "target": DATASET, "assignee": "urn:siren:999",
-        "context": {"dutyStates": {attribution.clone(): {"deonticState": state}}}});
+    let reuse = |state: &str| {
+        json!({"action": "distribute", "target": DATASET, "assignee": "urn:siren:999",
+        "context": {"dutyStates": {attribution.clone(): {"deonticState": state}}}})
+    };
     assert_eq!(decide(&p, reuse("Fulfilled")), Decision::Permit);
     assert_eq!(decide(&p, reuse("NotSet")), Decision::Deny);
 }
@@ -55,7 +61,10 @@ fn odbl() {
     let read = json!({"action": "read", "target": DATASET, "context": {"dutyStates": attributed}});
     assert_eq!(decide(&p, read), Decision::Permit);
     let derive = |states: Value| json!({"action": "derive", "target": DATASET, "context": {"dutyStates": states}});
-    assert_eq!(decide(&p, derive(json!({duty("attribution"): "Fulfilled"}))), Decision::Deny);
+    assert_eq!(
+        decide(&p, derive(json!({duty("attribution"): "Fulfilled"}))),
+        Decision::Deny
+    );
     let all = json!({duty("attribution"): "Fulfilled", duty("share-alike"): "Fulfilled", duty("keep-open"): "Fulfilled"});
     assert_eq!(decide(&p, derive(all)), Decision::Permit);
 }
@@ -66,7 +75,8 @@ fn odbl() {
 fn public_bodies_exchange() {
     let p = template("public-bodies-exchange");
     let town = "urn:siren:216901231";
-    let membership = json!({town: ["ecd:public-bodies"], "urn:siren:200046977": ["ecd:public-bodies"]});
+    let membership =
+        json!({town: ["ecd:public-bodies"], "urn:siren:200046977": ["ecd:public-bodies"]});
     let request = |action: &str, purpose: &str, recipient: Option<&str>| {
         let mut context = json!({"purpose": purpose, "partyMembership": membership});
         if let Some(recipient) = recipient {
@@ -74,14 +84,34 @@ fn public_bodies_exchange() {
         }
         json!({"action": action, "target": DATASET, "assignee": town, "context": context})
     };
-    assert_eq!(decide(&p, request("read", "ecd:public-service-mission", None)), Decision::Permit);
-    assert_eq!(decide(&p, request("read", "ecd:marketing", None)), Decision::Deny);
     assert_eq!(
-        decide(&p, request("distribute", "ecd:public-service-mission", Some("urn:siren:200046977"))),
+        decide(&p, request("read", "ecd:public-service-mission", None)),
         Decision::Permit
     );
     assert_eq!(
-        decide(&p, request("distribute", "ecd:public-service-mission", Some("urn:siren:552100554"))),
+        decide(&p, request("read", "ecd:marketing", None)),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide(
+            &p,
+            request(
+                "distribute",
+                "ecd:public-service-mission",
+                Some("urn:siren:200046977")
+            )
+        ),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(
+            &p,
+            request(
+                "distribute",
+                "ecd:public-service-mission",
+                Some("urn:siren:552100554")
+            )
+        ),
         Decision::Deny
     );
     let private = json!({"action": "read", "target": DATASET, "assignee": "urn:siren:552100554",
@@ -93,20 +123,36 @@ fn public_bodies_exchange() {
 #[test]
 fn research_only() {
     let p = template("research-only");
-    let request = |action: &str, purpose: &str| json!({"action": action, "target": DATASET,
-        "assignee": CONSUMER, "context": {"purpose": purpose}});
-    assert_eq!(decide(&p, request("read", "dpv:AcademicResearch")), Decision::Permit);
-    assert_eq!(decide(&p, request("read", "dpv:CommercialResearch")), Decision::Deny);
-    assert_eq!(decide(&p, request("distribute", "dpv:AcademicResearch")), Decision::Deny);
-    assert_eq!(decide(&p, request("sell", "dpv:AcademicResearch")), Decision::Deny);
+    let request = |action: &str, purpose: &str| {
+        json!({"action": action, "target": DATASET,
+        "assignee": CONSUMER, "context": {"purpose": purpose}})
+    };
+    assert_eq!(
+        decide(&p, request("read", "dpv:AcademicResearch")),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(&p, request("read", "dpv:CommercialResearch")),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide(&p, request("distribute", "dpv:AcademicResearch")),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide(&p, request("sell", "dpv:AcademicResearch")),
+        Decision::Deny
+    );
 }
 
 /// Time-limited: during 2025 only.
 #[test]
 fn time_limited() {
     let p = template("time-limited");
-    let at = |time: &str| json!({"action": "read", "target": DATASET, "assignee": CONSUMER,
-                                 "context": {"dateTime": time}});
+    let at = |time: &str| {
+        json!({"action": "read", "target": DATASET, "assignee": CONSUMER,
+                                 "context": {"dateTime": time}})
+    };
     assert_eq!(decide(&p, at("2025-06-15T09:00:00Z")), Decision::Permit);
     assert_eq!(decide(&p, at("2025-12-31T23:30:00Z")), Decision::Permit);
     assert_eq!(decide(&p, at("2026-01-01T00:00:00Z")), Decision::Deny);
@@ -117,8 +163,10 @@ fn time_limited() {
 #[test]
 fn count_limited() {
     let p = template("count-limited");
-    let after = |uses: u64| json!({"action": "use", "target": DATASET, "assignee": CONSUMER,
-                                   "context": {"count": uses}});
+    let after = |uses: u64| {
+        json!({"action": "use", "target": DATASET, "assignee": CONSUMER,
+                                   "context": {"count": uses}})
+    };
     assert_eq!(decide(&p, after(99)), Decision::Permit);
     assert_eq!(decide(&p, after(100)), Decision::Deny);
 }
@@ -127,11 +175,17 @@ fn count_limited() {
 #[test]
 fn territory_limited() {
     let p = template("territory-limited");
-    let in_commune = |code: &str| json!({"action": "use", "target": DATASET, "assignee": CONSUMER,
-                                         "context": {"spatial": code}});
+    let in_commune = |code: &str| {
+        json!({"action": "use", "target": DATASET, "assignee": CONSUMER,
+                                         "context": {"spatial": code}})
+    };
     assert_eq!(decide(&p, in_commune("69123")), Decision::Permit);
     assert_eq!(decide(&p, in_commune("13055")), Decision::Permit);
-    assert_eq!(decide(&p, in_commune("38185")), Decision::Deny, "Grenoble is in 38, not 69");
+    assert_eq!(
+        decide(&p, in_commune("38185")),
+        Decision::Deny,
+        "Grenoble is in 38, not 69"
+    );
 }
 
 /// Pay-per-transfer: one 2.00 EUR payment to the provider per transfer.
@@ -141,9 +195,11 @@ fn pay_per_transfer() {
     let fee = format!("{TEMPLATES}pay-per-transfer#fee");
     let payment = json!({"duty": fee, "payer": CONSUMER, "payee": PROVIDER, "amount": "2.00",
                          "currency": "EUR", "date": "2025-03-01T09:00:00Z"});
-    let transfer = |earlier: u64, payments: usize| json!({"action": "use", "target": DATASET,
+    let transfer = |earlier: u64, payments: usize| {
+        json!({"action": "use", "target": DATASET,
         "assignee": CONSUMER, "context": {"count": earlier, "dateTime": "2025-03-01T10:00:00Z",
-        "payments": vec![payment.clone(); payments]}});
+        "payments": vec![payment.clone(); payments]}})
+    };
     assert_eq!(decide(&p, transfer(0, 1)), Decision::Permit);
     assert_eq!(decide(&p, transfer(3, 4)), Decision::Permit);
     assert_eq!(decide(&p, transfer(3, 3)), Decision::Deny);
@@ -158,13 +214,24 @@ fn pay_per_transfer() {
 #[test]
 fn mandate_powers() {
     let p = template("mandate-powers");
-    let sign = |action: &str, amount: &str| json!({"action": action, "target": PROVIDER,
+    let sign = |action: &str, amount: &str| {
+        json!({"action": action, "target": PROVIDER,
         "assignee": "urn:proconnect:sub:REPRESENTATIVE",
-        "context": {"payAmount": {"value": amount, "unit": "EUR"}}});
-    assert_eq!(decide(&p, sign("ecd:sign-amendment", "1200.00")), Decision::Permit);
-    assert_eq!(decide(&p, sign("ecd:sign-contract", "75000")), Decision::Deny);
+        "context": {"payAmount": {"value": amount, "unit": "EUR"}}})
+    };
+    assert_eq!(
+        decide(&p, sign("ecd:sign-amendment", "1200.00")),
+        Decision::Permit
+    );
+    assert_eq!(
+        decide(&p, sign("ecd:sign-contract", "75000")),
+        Decision::Deny
+    );
     assert_eq!(decide(&p, sign("ecd:read-audit", "0")), Decision::Permit);
-    assert_eq!(decide(&p, sign("odrl:delete", "0")), Decision::NotApplicable);
+    assert_eq!(
+        decide(&p, sign("odrl:delete", "0")),
+        Decision::NotApplicable
+    );
 }
 
 /// `eval_files` is what `clearinghouse odrl eval --policy FILE --request FILE` prints.
@@ -172,18 +239,31 @@ fn mandate_powers() {
 fn eval_files_prints_the_decision() {
     let directory = tempfile::tempdir().unwrap();
     let request = directory.path().join("request.json");
-    std::fs::write(&request, json!({"action": "use", "target": DATASET, "assignee": CONSUMER,
-        "context": {"count": 100}}).to_string()).unwrap();
-    let policy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/odrl/count-limited.json");
+    std::fs::write(
+        &request,
+        json!({"action": "use", "target": DATASET, "assignee": CONSUMER,
+        "context": {"count": 100}})
+        .to_string(),
+    )
+    .unwrap();
+    let policy =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/odrl/count-limited.json");
     let output = eval_files(&policy, &request).unwrap();
     assert_eq!(output["decision"], "deny");
     assert_eq!(output["decidingRule"]["kind"], "permission");
     assert!(output["reason"].as_str().unwrap().contains("count"));
     let broken = directory.path().join("broken.json");
-    std::fs::write(&broken, r#"{"uid": "urn:p", "permission": [{"target": "x", "action": "use",
-        "constraint": [{"leftOperand": "speed", "operator": "lt", "rightOperand": 3}]}]}"#).unwrap();
+    std::fs::write(
+        &broken,
+        r#"{"uid": "urn:p", "permission": [{"target": "x", "action": "use",
+        "constraint": [{"leftOperand": "speed", "operator": "lt", "rightOperand": 3}]}]}"#,
+    )
+    .unwrap();
     let error = eval_files(&broken, &request).unwrap_err().to_string();
-    assert!(error.contains("permission[0].constraint[0].leftOperand: unknown left operand `speed`"), "{error}");
+    assert!(
+        error.contains("permission[0].constraint[0].leftOperand: unknown left operand `speed`"),
+        "{error}"
+    );
     std::fs::write(&request, r#"{"target": "x"}"#).unwrap();
     let error = eval_files(&policy, &request).unwrap_err().to_string();
     assert!(error.contains("lacks `action`"), "{error}");

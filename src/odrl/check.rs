@@ -632,7 +632,7 @@ fn json_text(value: &Value) -> String {
         Value::Object(map) => map
             .get("@value")
             .or_else(|| map.get("@id"))
-            .map(|inner| json_text(inner))
+            .map(json_text)
             .unwrap_or_else(|| value.to_string()),
         other => other.to_string(),
     }

@@ -772,14 +772,14 @@ fn payment_problem(
             None => return Some(format!("payment names no payer; {payer} must pay")),
         }
     }
-    if let (Some(date), Some(now)) = (payment.date, context.date_time) {
-        if date > now {
-            return Some(format!(
-                "payment dated {} is after the request ({})",
-                format_instant(date),
-                format_instant(now)
-            ));
-        }
+    if let (Some(date), Some(now)) = (payment.date, context.date_time)
+        && date > now
+    {
+        return Some(format!(
+            "payment dated {} is after the request ({})",
+            format_instant(date),
+            format_instant(now)
+        ));
     }
     let money = Money {
         value: payment.amount,

@@ -249,12 +249,12 @@ impl<'a> Parser<'a> {
                 self.constraint_nodes
                     .insert(self.prefixes.expand_id(uid), node);
             }
-            if let (Some(uid), Some(parent)) = (uid, get(node, "includedIn")) {
-                if let Some(parent) = identifier(parent) {
-                    let action = self.expand_action_name(uid);
-                    let parent = self.expand_action_name(parent);
-                    self.action_parents.insert(action, parent);
-                }
+            if let (Some(uid), Some(parent)) = (uid, get(node, "includedIn"))
+                && let Some(parent) = identifier(parent)
+            {
+                let action = self.expand_action_name(uid);
+                let parent = self.expand_action_name(parent);
+                self.action_parents.insert(action, parent);
             }
             if let (Some(uid), Some(part_of)) = (uid, get(node, "partOf")) {
                 self.record_membership(uid, part_of);
@@ -1003,14 +1003,14 @@ impl<'a> Parser<'a> {
         let members = items(Some(list));
         for (index, member) in members.iter().enumerate() {
             let member_path = format!("{operand_path}[{index}]");
-            if let Some(reference) = identifier(member) {
-                if !seen.insert(self.prefixes.expand_id(reference)) {
-                    self.error(
-                        &member_path,
-                        Problem::DuplicateLogicalOperand(reference.to_owned()),
-                    );
-                    continue;
-                }
+            if let Some(reference) = identifier(member)
+                && !seen.insert(self.prefixes.expand_id(reference))
+            {
+                self.error(
+                    &member_path,
+                    Problem::DuplicateLogicalOperand(reference.to_owned()),
+                );
+                continue;
             }
             match self.constraint(member, &member_path, false) {
                 Some(Constraint::Atomic(atomic)) => constraints.push(atomic),
@@ -1046,18 +1046,18 @@ impl<'a> Parser<'a> {
         let right = get(node, "rightOperand");
         let reference = get(node, "rightOperandReference");
         let (left, operator) = (left?, operator?);
-        if let Some(allowed) = allowed_operators(left.kind) {
-            if !allowed.1.contains(&operator) {
-                self.error(
-                    &join(path, "operator"),
-                    Problem::OperatorNotAllowed {
-                        left: left.name().to_owned(),
-                        operator: operator.term().to_owned(),
-                        allowed: allowed.0,
-                    },
-                );
-                return None;
-            }
+        if let Some(allowed) = allowed_operators(left.kind)
+            && !allowed.1.contains(&operator)
+        {
+            self.error(
+                &join(path, "operator"),
+                Problem::OperatorNotAllowed {
+                    left: left.name().to_owned(),
+                    operator: operator.term().to_owned(),
+                    allowed: allowed.0,
+                },
+            );
+            return None;
         }
         let unit = get(node, "unit")
             .and_then(identifier)
@@ -1368,10 +1368,8 @@ fn generic_literal(raw: &RawLiteral) -> Literal {
                     | "unsignedInt"
             )
         );
-    if numeric {
-        if let Some(number) = Decimal::parse(&raw.text) {
-            return Literal::Number(number);
-        }
+    if numeric && let Some(number) = Decimal::parse(&raw.text) {
+        return Literal::Number(number);
     }
     match data_type {
         Some("date" | "dateTime") => {

@@ -74,10 +74,10 @@ impl Area {
     pub fn parse(text: &str) -> Result<Area, AreaError> {
         let text = text.trim();
         for prefix in INSEE_IRI_PREFIXES {
-            if let Some(rest) = text.strip_prefix(prefix) {
-                if let Some((kind, code)) = rest.split_once('/') {
-                    return Area::parse_kind(kind, code, text);
-                }
+            if let Some(rest) = text.strip_prefix(prefix)
+                && let Some((kind, code)) = rest.split_once('/')
+            {
+                return Area::parse_kind(kind, code, text);
             }
         }
         if let Some((kind, code)) = text.split_once(':') {

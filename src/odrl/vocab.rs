@@ -115,10 +115,10 @@ impl Prefixes {
     /// an ODRL term is returned as written (`Err`), for the caller to refuse or keep opaque.
     pub fn expand_vocab(&self, written: &str) -> Result<String, String> {
         if let Some((prefix, name)) = written.split_once(':') {
-            if let Some(base) = self.prefix(prefix) {
-                if !name.starts_with("//") {
-                    return Ok(format!("{base}{name}"));
-                }
+            if let Some(base) = self.prefix(prefix)
+                && !name.starts_with("//")
+            {
+                return Ok(format!("{base}{name}"));
             }
             return Ok(written.to_owned());
         }
@@ -134,12 +134,11 @@ impl Prefixes {
     /// Expand a value in an identifier position (uid, target, assignee, right operand IRI):
     /// only `prefix:name` with a known prefix changes.
     pub fn expand_id(&self, written: &str) -> String {
-        if let Some((prefix, name)) = written.split_once(':') {
-            if !name.starts_with("//") {
-                if let Some(base) = self.prefix(prefix) {
-                    return format!("{base}{name}");
-                }
-            }
+        if let Some((prefix, name)) = written.split_once(':')
+            && !name.starts_with("//")
+            && let Some(base) = self.prefix(prefix)
+        {
+            return format!("{base}{name}");
         }
         written.to_owned()
     }
