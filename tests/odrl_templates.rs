@@ -268,3 +268,25 @@ fn eval_files_prints_the_decision() {
     let error = eval_files(&policy, &request).unwrap_err().to_string();
     assert!(error.contains("lacks `action`"), "{error}");
 }
+
+/// Throughput of parse-once, evaluate-many (run with `--ignored --nocapture`, in release for
+/// figures that mean something).
+#[test]
+#[ignore = "a measurement, not a check"]
+fn evaluation_throughput() {
+    let policy = template("pay-per-transfer");
+    let territory = template("territory-limited");
+    let request = Request::from_json(&json!({"action": "use", "target": DATASET, "assignee": CONSUMER,
+        "context": {"count": 3, "dateTime": "2025-03-01T10:00:00Z", "spatial": "69123",
+        "payments": vec![json!({"duty": format!("{TEMPLATES}pay-per-transfer#fee"), "payee": PROVIDER,
+                                "amount": "2.00", "currency": "EUR"}); 4]}}))
+    .unwrap();
+    let rounds = 20_000;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        assert!(evaluate(&policy, &request).is_permit());
+        assert!(evaluate(&territory, &request).is_permit());
+    }
+    let per_second = f64::from(2 * rounds) / start.elapsed().as_secs_f64();
+    println!("{per_second:.0} evaluations per second");
+}
