@@ -323,7 +323,7 @@ fn evaluate_rule(
     };
     let assignee_matches = match (&rule.assignee, &requested.assignee) {
         (None, _) => {
-            scope.push("the rule names no assignee: it applies to any party".to_owned());
+            scope.push("any assignee: the rule names none".to_owned());
             true
         }
         (Some(party), Some(assignee)) => {
@@ -386,6 +386,7 @@ fn evaluate_rule(
     let outcome = if !applies {
         format!(
             "does not apply: {}",
+            // Every mismatch is worded "the rule…"/"the request…"; matches never start so.
             scope
                 .iter()
                 .filter(|s| s.starts_with("the "))

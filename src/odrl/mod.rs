@@ -6,7 +6,7 @@
 //! Policies are parsed once into [`Policy`] and evaluated many times; evaluation does no
 //! parsing and no I/O.
 //!
-//! ```no_run
+//! ```
 //! use clearinghouse::odrl::{Policy, Request, evaluate};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let policy = Policy::from_json(&serde_json::from_str(r#"{
@@ -67,6 +67,17 @@ impl Policy {
     /// constraints and actions it refers to by `@id`. Every problem found is returned.
     pub fn from_json(document: &serde_json::Value) -> Result<Policy, OdrlError> {
         parse::parse_policy(document).map_err(OdrlError::Invalid)
+    }
+
+    /// Evaluate a request against this policy (same as [`evaluate`]).
+    pub fn evaluate(&self, request: &Request) -> Evaluation {
+        evaluate(self, request)
+    }
+
+    /// Whether this policy permits the request: "does this Set of powers permit action X on
+    /// target Y for assignee Z in context C". Deny and not-applicable are both `false`.
+    pub fn permits(&self, request: &Request) -> bool {
+        evaluate(self, request).is_permit()
     }
 
     /// Like [`Policy::from_json`], but with the list of validation errors itself.
