@@ -10,6 +10,7 @@
 //! | [`ledger`]   | the Merkle log: hashing, proofs, tiles, notes, sequencer (no business) |
 //! | [`entry`]    | typed, versioned log entries and their canonical encoding          |
 //! | [`journal`]  | appending typed entries and returning receipts with proofs         |
+//! | [`odrl`]     | ODRL 2.2 policies: model, validation, evaluation with explanations  |
 //! | [`store`]    | SQLite and PostgreSQL behind one interface                          |
 //! | [`http`]     | the HTTP API: routes, extractors, RFC 9457 problems                 |
 //! | [`verify`]   | verifying a published log from the outside                          |
@@ -29,6 +30,7 @@ pub mod http;
 pub mod journal;
 pub mod keys;
 pub mod ledger;
+pub mod odrl;
 pub mod server;
 pub mod store;
 pub mod verify;
