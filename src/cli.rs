@@ -10,9 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 
 use crate::config::{Config, Overrides};
-use crate::keys::{read_key_file, write_key_file};
+use crate::keys::{ensure_key_file, read_key_file, write_key_file};
 use crate::ledger::note::{ALG_COSIGNATURE_V1, ALG_ED25519, NoteSigner, NoteVerifier};
-use crate::server::{Service, shutdown_signal};
+use crate::server::{Keys, Service, ServiceOptions, shutdown_signal};
 use crate::verify::log::{VerifyOptions, verify_log};
 use crate::verify::source::LogSource;
 
@@ -85,8 +85,11 @@ struct KeygenArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Make a witness (tlog-cosignature/v1) key instead of a log key.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "issuer")]
     witness: bool,
+    /// Make the credential-issuing key (default file: the configured issuer key file).
+    #[arg(long)]
+    issuer: bool,
     /// Overwrite an existing key file.
     #[arg(long)]
     force: bool,
@@ -197,27 +200,41 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
+/// Name of the credential-issuing key in its key file.
+pub const ISSUER_KEY_NAME: &str = "credential-issuer";
+
+/// Read the log and issuer keys, refusing files others can read.
+fn read_keys(config: &Config) -> anyhow::Result<Keys> {
+    let log = read_key_file(&config.key_file(), Some(&config.log.origin)).with_context(|| {
+        format!(
+            "loading the log key (create one with `clearinghouse keygen --name {}`)",
+            config.log.origin
+        )
+    })?;
+    let issuer = read_key_file(&config.issuer_key_file(), Some(ISSUER_KEY_NAME)).context(
+        "loading the credential-issuing key (create one with `clearinghouse keygen --issuer`)",
+    )?;
+    Ok(Keys {
+        log,
+        issuer: issuer.signing_key().clone(),
+    })
+}
+
 async fn serve(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode> {
     let config = load(Config::default(), file, args.listen, &args.data)?;
-    let signer =
-        read_key_file(&config.key_file(), Some(&config.log.origin)).with_context(|| {
-            format!(
-                "loading the log key (create one with `clearinghouse keygen --name {}`)",
-                config.log.origin
-            )
-        })?;
-    let token = config.operator_token()?;
-    if token.is_none() {
-        tracing::warn!(
-            "no operator token configured: operator endpoints will refuse every request"
-        );
-    }
-    let vkey = signer.verifier().vkey();
-    let service = Service::start(&config, signer, token).await?;
+    let keys = read_keys(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
+    let options = ServiceOptions::from_config(&config, address)?;
+    if options.operator_token.is_none() {
+        tracing::warn!(
+            "no operator token configured: operator endpoints will refuse every request"
+        );
+    }
+    let vkey = keys.log.verifier().vkey();
+    let service = Service::start(&config, keys, options).await?;
     say(&format!("clearinghouse listening on http://{address}"));
     say(&format!("log verifier key: {vkey}"));
     service.run(listener, shutdown_signal()).await?;
@@ -232,6 +249,11 @@ fn demo_config() -> Config {
         log: crate::config::LogConfig {
             origin: "demo.clearinghouse.localhost/log".into(),
             ..defaults.log.clone()
+        },
+        trust: crate::config::TrustConfig {
+            // The demo's own did:web lives on 127.0.0.1, over plain HTTP.
+            allow_http_did_web: true,
+            ..defaults.trust.clone()
         },
         ..defaults
     }
@@ -270,24 +292,27 @@ async fn demo(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode>
     let config = load(demo_config(), file, args.listen, &args.data)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let key_file = config.key_file();
-    if !key_file.exists() {
-        let signer = NoteSigner::generate(&config.log.origin, ALG_ED25519)?;
-        write_key_file(&key_file, &signer, false)?;
-    }
-    let signer = read_key_file(&key_file, Some(&config.log.origin))?;
-    let token_file = config.data_dir.join("operator-token");
-    let token = match config.operator_token()? {
-        Some(token) => token,
-        None => demo_secret(&token_file)?,
+    let keys = Keys {
+        log: ensure_key_file(&config.key_file(), &config.log.origin)?,
+        issuer: ensure_key_file(&config.issuer_key_file(), ISSUER_KEY_NAME)?
+            .signing_key()
+            .clone(),
     };
-    let vkey = signer.verifier().vkey();
-    let service = Service::start(&config, signer, Some(token)).await?;
-    let seeded = crate::demo::seed(&service.state).await?;
+    let token_file = config.data_dir.join("operator-token");
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let address = listener.local_addr()?;
+    let mut options = ServiceOptions::from_config(&config, address)?;
+    if options.operator_token.is_none() {
+        options.operator_token = Some(demo_secret(&token_file)?);
+    }
+    // No network in the demo: Sirene answers come from the demo's own fixture.
+    options.sirene = crate::demo::sirene_fixture();
+    let vkey = keys.log.verifier().vkey();
+    let service = Service::start(&config, keys, options).await?;
+    let seeded = crate::demo::seed(&service.state, &config.data_dir).await?;
+    let base = format!("http://{address}");
     let size = service.state.journal.reader().head().head.size;
     say("Clearing house demo (embedded SQLite; stop with Ctrl-C, data persist)");
     say(&format!("  data directory   {}", config.data_dir.display()));
@@ -300,11 +325,18 @@ async fn demo(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode>
         }
     ));
     say(&format!("  log verifier key {vkey}"));
+    say(&format!(
+        "  issuer           {}",
+        service.state.trust.issuer().did()
+    ));
     say(&format!("  operator token   in {}", token_file.display()));
     say("Open:");
     say(&format!("  {base}/log/checkpoint"));
     say(&format!("  {base}/log/proof/inclusion?index=0"));
     say(&format!("  {base}/log/entries/0"));
+    say(&format!("  {base}/v1/participants"));
+    say(&format!("  {base}/v1/trust/anchors"));
+    say(&format!("  {base}/.well-known/did.json"));
     say(&format!("  {base}/readyz"));
     say("Verify the log from outside:");
     say(&format!(
@@ -331,8 +363,13 @@ async fn migrate(file: Option<&Path>, args: DataArgs) -> anyhow::Result<ExitCode
 
 fn keygen(file: Option<&Path>, args: KeygenArgs) -> anyhow::Result<ExitCode> {
     let config = load(Config::default(), file, None, &args.data)?;
-    let name = args.name.unwrap_or_else(|| config.log.origin.clone());
-    let out = args.out.unwrap_or_else(|| config.key_file());
+    let (default_name, default_out) = if args.issuer {
+        (ISSUER_KEY_NAME.to_owned(), config.issuer_key_file())
+    } else {
+        (config.log.origin.clone(), config.key_file())
+    };
+    let name = args.name.unwrap_or(default_name);
+    let out = args.out.unwrap_or(default_out);
     let alg = if args.witness {
         ALG_COSIGNATURE_V1
     } else {
@@ -438,8 +475,19 @@ async fn export(file: Option<&Path>, args: ExportArgs) -> anyhow::Result<ExitCod
     let config = load(Config::default(), file, None, &args.data)?;
     let signer = read_key_file(&config.key_file(), Some(&config.log.origin))?;
     let vkey = signer.verifier().vkey();
-    let service = Service::start(&config, signer, None).await?;
-    let size = crate::export::export_log(service.state.journal.reader(), &vkey, &args.out).await?;
+    let store =
+        crate::store::Store::connect(&crate::store::StoreOptions::new(config.database_url()))
+            .await?;
+    let head = crate::ledger::sequencer::load_head(&store)
+        .await?
+        .context("the log is empty: nothing to export")?;
+    let (_publish, subscribe) = tokio::sync::watch::channel(std::sync::Arc::new(head));
+    let reader = crate::ledger::reader::LogReader::new(
+        std::sync::Arc::new(store),
+        subscribe,
+        std::num::NonZeroUsize::MIN,
+    );
+    let size = crate::export::export_log(&reader, &vkey, &args.out).await?;
     say(&format!(
         "exported {size} entries to {} (serve it as the log prefix)",
         args.out.display()

@@ -34,6 +34,58 @@ pub struct Config {
     pub public_url: Option<String>,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    pub trust: TrustConfig,
+    pub sirene: SireneConfig,
+    pub proconnect: ProConnectConfig,
+}
+
+/// Credentials, issuers and mandates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Directory of trust anchor files (`*.toml`).
+    pub anchors_dir: PathBuf,
+    /// This service's credential-issuing key (mode 0600). Default: `data_dir/issuer.key`.
+    pub issuer_key_file: Option<PathBuf>,
+    /// How long a fetched status list is trusted before it is fetched again, in seconds.
+    pub status_cache_seconds: u64,
+    /// How long a fetched `did:web` document is cached, in seconds.
+    pub did_cache_seconds: u64,
+    /// Resolve `did:web` over plain HTTP for 127.0.0.1/localhost (demo and tests only).
+    pub allow_http_did_web: bool,
+    /// Validity of an officer mandate, in days.
+    pub officer_mandate_days: u32,
+    /// Delegation depth granted to officers (how many times they may sub-delegate, chained).
+    pub officer_delegation_depth: u32,
+    /// Validity of an organisation credential, in days.
+    pub organisation_credential_days: u32,
+    /// Validity of a presentation challenge, in seconds.
+    pub challenge_seconds: u64,
+}
+
+/// The INSEE Sirene API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SireneConfig {
+    /// API root, e.g. `https://api.insee.fr/api-sirene/3.11`.
+    pub base_url: String,
+    /// API key (environment only: `CLEARINGHOUSE_SIRENE__API_KEY`).
+    pub api_key: Option<String>,
+    /// File holding the API key.
+    pub api_key_file: Option<PathBuf>,
+}
+
+/// ProConnect, the OpenID Connect provider people sign in with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProConnectConfig {
+    /// Issuer URL; must also be a trusted `openid-provider` anchor.
+    pub issuer: String,
+    pub client_id: Option<String>,
+    /// Client secret (environment only: `CLEARINGHOUSE_PROCONNECT__CLIENT_SECRET`).
+    pub client_secret: Option<String>,
+    /// File holding the client secret.
+    pub client_secret_file: Option<PathBuf>,
 }
 
 /// The Merkle log.
@@ -81,6 +133,28 @@ impl Default for Config {
                 tile_cache_tiles: 4096,
             },
             auth: AuthConfig::default(),
+            trust: TrustConfig {
+                anchors_dir: PathBuf::from("trust-anchors"),
+                issuer_key_file: None,
+                status_cache_seconds: 300,
+                did_cache_seconds: 300,
+                allow_http_did_web: false,
+                officer_mandate_days: 365,
+                officer_delegation_depth: 2,
+                organisation_credential_days: 365,
+                challenge_seconds: 600,
+            },
+            sirene: SireneConfig {
+                base_url: "https://api.insee.fr/api-sirene/3.11".into(),
+                api_key: None,
+                api_key_file: None,
+            },
+            proconnect: ProConnectConfig {
+                issuer: "https://auth.proconnect.gouv.fr/api/v2".into(),
+                client_id: None,
+                client_secret: None,
+                client_secret_file: None,
+            },
         }
     }
 }
@@ -184,6 +258,24 @@ impl Config {
         if self.log.tile_cache_tiles < 16 {
             problems.push("log.tile_cache_tiles: must be at least 16".into());
         }
+        if reqwest::Url::parse(&self.sirene.base_url).is_err() {
+            problems.push(format!(
+                "sirene.base_url {:?}: not an absolute URL",
+                self.sirene.base_url
+            ));
+        }
+        if reqwest::Url::parse(&self.proconnect.issuer).is_err() {
+            problems.push(format!(
+                "proconnect.issuer {:?}: not an absolute URL",
+                self.proconnect.issuer
+            ));
+        }
+        if self.trust.officer_mandate_days == 0 || self.trust.organisation_credential_days == 0 {
+            problems.push("trust.*_days: validity must be at least one day".into());
+        }
+        if self.trust.challenge_seconds == 0 || self.trust.challenge_seconds > 86_400 {
+            problems.push("trust.challenge_seconds: must be between 1 and 86400".into());
+        }
         if let Some(token) = &self.auth.operator_token
             && token.len() < 16
         {
@@ -222,29 +314,68 @@ impl Config {
         }
     }
 
+    /// Where this service's credential-issuing key lives.
+    pub fn issuer_key_file(&self) -> PathBuf {
+        self.trust
+            .issuer_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("issuer.key"))
+    }
+
+    /// The Sirene API key: from the environment/config value, else from its file.
+    pub fn sirene_api_key(&self) -> Result<Option<String>, ConfigError> {
+        secret(
+            &self.sirene.api_key,
+            &self.sirene.api_key_file,
+            "sirene.api_key_file",
+            1,
+        )
+    }
+
+    /// The ProConnect client secret: from the environment/config value, else from its file.
+    pub fn proconnect_client_secret(&self) -> Result<Option<String>, ConfigError> {
+        secret(
+            &self.proconnect.client_secret,
+            &self.proconnect.client_secret_file,
+            "proconnect.client_secret_file",
+            1,
+        )
+    }
+
     /// The operator token: from the environment/config value, else from its file.
     pub fn operator_token(&self) -> Result<Option<String>, ConfigError> {
-        if let Some(token) = &self.auth.operator_token {
-            return Ok(Some(token.clone()));
-        }
-        let Some(file) = &self.auth.operator_token_file else {
-            return Ok(None);
-        };
-        let token = std::fs::read_to_string(file).map_err(|e| {
-            ConfigError(vec![format!(
-                "auth.operator_token_file {}: {e}",
-                file.display()
-            )])
-        })?;
-        let token = token.trim().to_owned();
-        if token.len() < 16 {
-            return Err(ConfigError(vec![format!(
-                "auth.operator_token_file {}: token must be at least 16 characters",
-                file.display()
-            )]));
-        }
-        Ok(Some(token))
+        secret(
+            &self.auth.operator_token,
+            &self.auth.operator_token_file,
+            "auth.operator_token_file",
+            16,
+        )
     }
+}
+
+/// A secret given directly (environment) or in a file; at least `min_len` characters.
+fn secret(
+    value: &Option<String>,
+    file: &Option<PathBuf>,
+    key: &str,
+    min_len: usize,
+) -> Result<Option<String>, ConfigError> {
+    if let Some(value) = value {
+        return Ok(Some(value.clone()));
+    }
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| ConfigError(vec![format!("{key} {}: {e}", file.display())]))?;
+    let text = text.trim().to_owned();
+    if text.len() < min_len {
+        return Err(ConfigError(vec![format!(
+            "{key} {}: must be at least {min_len} characters",
+            file.display()
+        )]));
+    }
+    Ok(Some(text))
 }
 
 /// A database URL with any password replaced, for messages.

@@ -5,15 +5,160 @@
 use chrono::{Duration, Utc};
 use sha2::{Digest, Sha256};
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+
 use crate::entry::{GovernanceKind, GovernanceRecorded};
 use crate::http::AppState;
 use crate::journal::JournalError;
+use crate::keys::ensure_key_file;
+use crate::participants;
+use crate::trust::legal_category;
+use crate::trust::mandates::{self, DeliberationRequest};
+use crate::trust::proconnect::{ACR_CERTIFIED_OFFICER, Identity};
+use crate::trust::sirene::SireneSource;
+use crate::trust::wallet::Wallet;
 
-/// Seed the demo history if the log is empty. Returns the number of entries written.
-pub async fn seed(state: &AppState) -> Result<u64, JournalError> {
-    if state.journal.reader().head().head.size > 0 {
+/// The demo's organisations: SIRET, legal name, catégorie juridique, active.
+/// Real, valid identifiers; the facts are the demo's, not a copy of the register.
+pub const ORGANISATIONS: &[(&str, &str, &str, bool)] = &[
+    ("21690123100011", "COMMUNE DE LYON", "7210", true),
+    ("20004697700019", "METROPOLE DE LYON", "7229", true),
+    (
+        "13002526500013",
+        "DIRECTION INTERMINISTERIELLE DU NUMERIQUE",
+        "7120",
+        true,
+    ),
+    ("55203253400646", "DANONE", "5599", true),
+    ("73282932000074", "DONNEES TERRITORIALES SAS", "5710", true),
+    ("44306184100047", "ATELIER FERME DES TRAVAUX", "5499", false),
+];
+
+/// An answer in the shape of Sirene's `GET /siret/{siret}`.
+pub fn sirene_answer(siret: &str, name: &str, category: &str, active: bool) -> Vec<u8> {
+    let state = if active { "A" } else { "C" };
+    let body = json!({
+        "header": {"statut": 200, "message": "OK (demo fixture, not the INSEE register)"},
+        "etablissement": {
+            "siren": &siret[..9],
+            "nic": &siret[9..],
+            "siret": siret,
+            "etablissementSiege": true,
+            "uniteLegale": {
+                "etatAdministratifUniteLegale": state,
+                "categorieJuridiqueUniteLegale": category,
+                "denominationUniteLegale": name,
+            },
+            "periodesEtablissement": [{"dateFin": null, "etatAdministratifEtablissement": state}],
+        }
+    });
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// Sirene answers for the demo organisations (the demo has no network).
+pub fn sirene_fixture() -> SireneSource {
+    let answers: BTreeMap<String, Vec<u8>> = ORGANISATIONS
+        .iter()
+        .map(|(siret, name, category, active)| {
+            (
+                (*siret).to_owned(),
+                sirene_answer(siret, name, category, *active),
+            )
+        })
+        .collect();
+    SireneSource::Fixture(Arc::new(answers))
+}
+
+/// Seed the demo history if the log holds nothing but the start-up anchor entries.
+/// Returns the number of entries written.
+pub async fn seed(state: &AppState, data_dir: &Path) -> anyhow::Result<u64> {
+    let before = state.journal.reader().head().head.size;
+    if !state.store.participants(None, 1).await?.is_empty() {
         return Ok(0);
     }
+    seed_governance(state).await?;
+    seed_participants(state, data_dir).await?;
+    Ok(state.journal.reader().head().head.size - before)
+}
+
+/// A demo key kept in the data directory (so demo connectors can act after a restart).
+fn demo_wallet(data_dir: &Path, kind: &str, siren: &str) -> anyhow::Result<Wallet> {
+    let path = data_dir.join(kind).join(format!("{siren}.key"));
+    let signer = ensure_key_file(&path, kind)?;
+    Ok(Wallet::new(signer.signing_key().clone()))
+}
+
+/// Register every active demo organisation through the real flows: a (simulated) ProConnect
+/// sign-in of its representative — an officer for companies, a délibération recorded by the
+/// operator first for public bodies — then a presentation bound to a challenge.
+async fn seed_participants(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
+    let trust = &state.trust;
+    for (siret, name, category, active) in ORGANISATIONS {
+        if !active {
+            continue;
+        }
+        let siren = &siret[..9];
+        let email = format!("representant@{siren}.demo.invalid");
+        let covered = legal_category::officer_certification_covers(category);
+        if !covered {
+            mandates::record_deliberation(
+                trust,
+                DeliberationRequest {
+                    siret: (*siret).to_owned(),
+                    grantee_email: email.clone(),
+                    document_sha256: hex::encode(Sha256::digest(
+                        format!("Délibération (demo) — {name}").as_bytes(),
+                    )),
+                    powers: None,
+                    max_delegation_depth: 1,
+                    valid_until: Utc::now() + Duration::days(365),
+                },
+                "demo-operator",
+            )
+            .await?;
+        }
+        let representative = demo_wallet(data_dir, "demo-wallets", siren)?;
+        let identity = Identity {
+            issuer: "urn:demo:proconnect".into(),
+            subject: format!("demo-representative-{siren}"),
+            given_name: "Démo".into(),
+            usual_name: format!("Représentant {siren}"),
+            email,
+            uid: None,
+            siret: (*siret).to_owned(),
+            idp_id: "demo".into(),
+            organization_label: Some((*name).to_owned()),
+            roles: Vec::new(),
+            acr: if covered {
+                ACR_CERTIFIED_OFFICER.to_owned()
+            } else {
+                "https://proconnect.gouv.fr/assurance/consistency-checked".to_owned()
+            },
+            amr: Vec::new(),
+            auth_time: None,
+            id_token_sha256: hex::encode(Sha256::digest(
+                format!("demo sign-in {siren}").as_bytes(),
+            )),
+        };
+        let outcome = mandates::issue_after_sign_in(trust, &identity, representative.did()).await?;
+        let (challenge, _) = trust.new_challenge().await?;
+        let presentation = representative.present(
+            &outcome.credentials,
+            Some(&challenge),
+            Some(trust.public_url()),
+        )?;
+        let connector = demo_wallet(data_dir, "demo-connectors", siren)?;
+        participants::register(trust, &presentation, &[connector.public_jwk()]).await?;
+    }
+    Ok(())
+}
+
+/// Anchor a few committee documents.
+async fn seed_governance(state: &AppState) -> Result<u64, JournalError> {
     let now = Utc::now();
     let records = [
         (

@@ -183,7 +183,245 @@ macro_rules! entry_types {
 
 entry_types! {
     GovernanceRecorded(GovernanceRecorded),
+    TrustAnchorAdded(TrustAnchorAdded),
+    TrustAnchorRemoved(TrustAnchorRemoved),
+    CredentialIssued(CredentialIssued),
+    CredentialRevoked(CredentialRevoked),
+    CredentialRevokedSeen(CredentialRevokedSeen),
+    MandateGranted(MandateGranted),
+    ParticipantRegistered(ParticipantRegistered),
+    ParticipantKeyAdded(ParticipantKeyAdded),
+    ParticipantKeyRevoked(ParticipantKeyRevoked),
+    ParticipantSuspended(ParticipantSuspended),
+    ParticipantReinstated(ParticipantReinstated),
 }
+
+/// Implement [`EntryBody`] for a struct: `entry_body!(Type, "type.name", version)`.
+macro_rules! entry_body {
+    ($ty:ty, $name:literal, $version:literal) => {
+        impl EntryBody for $ty {
+            const TYPE: &'static str = $name;
+            const VERSION: u64 = $version;
+        }
+    };
+}
+
+/// `trust.anchor_added` v1: a trusted issuer was added (or its definition replaced).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustAnchorAdded {
+    /// The anchor's full definition, as validated.
+    pub anchor: Value,
+    /// The anchor set's version after this change.
+    pub anchors_version: String,
+    pub recorded_by: String,
+}
+entry_body!(TrustAnchorAdded, "trust.anchor_added", 1);
+
+/// `trust.anchor_removed` v1: a trusted issuer was removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustAnchorRemoved {
+    pub anchor_id: String,
+    pub anchors_version: String,
+    pub recorded_by: String,
+}
+entry_body!(TrustAnchorRemoved, "trust.anchor_removed", 1);
+
+/// Where a credential's status lives in a Bitstring Status List.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPosition {
+    /// URL of the status list credential.
+    pub list: String,
+    pub index: u64,
+}
+
+/// `credential.issued` v1: the clearing house issued a credential. The credential itself
+/// (which names a person) stays private; the log holds its hash and what it grants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialIssued {
+    pub credential_id: String,
+    /// `OrganisationCredential` or `MandateCredential`.
+    pub credential_type: String,
+    /// SHA-256 (hex) of the credential's canonical (JCS) form.
+    pub credential_sha256: String,
+    pub siren: String,
+    /// Salted commitment to the holder (person and key); no personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_commitment: Option<String>,
+    /// What the issuance rests on: `sirene`, `officer`, `delegation` or `deliberation`.
+    pub basis: String,
+    /// SHA-256 of the basis evidence (Sirene answer, ID token, parent credential, deliberation).
+    pub basis_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_credential_id: Option<String>,
+    /// The mandate's powers (ODRL), for mandates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub powers: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_delegation_depth: Option<u32>,
+    pub status: StatusPosition,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub anchors_version: String,
+}
+entry_body!(CredentialIssued, "credential.issued", 1);
+
+/// `credential.revoked` v1: a credential issued here was revoked (its status bit set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRevoked {
+    pub credential_id: String,
+    pub status: StatusPosition,
+    pub reason: String,
+    /// Set when revoked because a parent mandate was revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cascade_from: Option<String>,
+    pub recorded_by: String,
+    pub anchors_version: String,
+}
+entry_body!(CredentialRevoked, "credential.revoked", 1);
+
+/// What the service saw of a credential's status when it relied on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusSeen {
+    pub list: String,
+    pub index: u64,
+    pub purpose: String,
+    /// The bit read: 0 (not revoked/suspended) or 1.
+    pub value: u8,
+    /// SHA-256 (hex) of the status list credential as fetched.
+    pub list_sha256: String,
+    pub fetched_at: String,
+}
+
+/// `credential.revoked_seen` v1: a presented credential was found revoked or suspended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRevokedSeen {
+    pub credential_sha256: String,
+    pub issuer: String,
+    pub status: StatusSeen,
+    pub anchors_version: String,
+}
+entry_body!(CredentialRevokedSeen, "credential.revoked_seen", 1);
+
+/// `mandate.granted` v1: a mandate that takes effect when the grantee signs in — a
+/// sub-mandate from a mandated person, or a délibération recorded by the operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MandateGranted {
+    pub grant_id: String,
+    /// `delegation` or `deliberation`.
+    pub kind: String,
+    pub siren: String,
+    /// Salted commitment to the grantee's e-mail address.
+    pub grantee_commitment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_credential_id: Option<String>,
+    /// SHA-256 of the délibération or arrêté de délégation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_sha256: Option<String>,
+    pub powers: Value,
+    pub max_delegation_depth: u32,
+    pub valid_until: String,
+    pub recorded_by: String,
+    pub anchors_version: String,
+}
+entry_body!(MandateGranted, "mandate.granted", 1);
+
+/// A credential relied on, as recorded in an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialSeen {
+    pub sha256: String,
+    pub types: Vec<String>,
+    pub issuer: String,
+    pub anchor_id: String,
+    /// `eddsa-rdfc-2022`, `eddsa-jcs-2022`, `ecdsa-rdfc-2019` or `vc+jwt`.
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusSeen>,
+}
+
+/// A connector key of a participant (public JWK and its thumbprint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorKey {
+    /// RFC 7638 JWK thumbprint (base64url SHA-256).
+    pub kid: String,
+    pub jwk: Value,
+}
+
+/// `participant.registered` v1: an organisation joined, on the evidence listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantRegistered {
+    pub siren: String,
+    pub siret: String,
+    pub legal_category: String,
+    /// `public-body`, `company`, `association` or `sole-trader`.
+    pub class: String,
+    pub credentials: Vec<CredentialSeen>,
+    pub presentation_sha256: String,
+    pub representative_commitment: String,
+    /// SHA-256 of the Sirene answer checked at registration, and when.
+    pub sirene_sha256: String,
+    pub sirene_checked_at: String,
+    pub connector_keys: Vec<ConnectorKey>,
+    pub anchors_version: String,
+}
+entry_body!(ParticipantRegistered, "participant.registered", 1);
+
+/// `participant.key_added` v1: a connector key added by a person with `manage-keys`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantKeyAdded {
+    pub siren: String,
+    pub key: ConnectorKey,
+    /// Hash of the presentation that authorised it.
+    pub presentation_sha256: String,
+    pub credentials: Vec<CredentialSeen>,
+    pub anchors_version: String,
+}
+entry_body!(ParticipantKeyAdded, "participant.key_added", 1);
+
+/// `participant.key_revoked` v1: a connector key withdrawn (rotation or compromise).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantKeyRevoked {
+    pub siren: String,
+    pub kid: String,
+    pub presentation_sha256: String,
+    pub credentials: Vec<CredentialSeen>,
+    pub anchors_version: String,
+}
+entry_body!(ParticipantKeyRevoked, "participant.key_revoked", 1);
+
+/// `participant.suspended` v1: the operator suspended a participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantSuspended {
+    pub siren: String,
+    pub reason: String,
+    pub recorded_by: String,
+    pub anchors_version: String,
+}
+entry_body!(ParticipantSuspended, "participant.suspended", 1);
+
+/// `participant.reinstated` v1: the operator lifted a suspension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantReinstated {
+    pub siren: String,
+    pub reason: String,
+    pub recorded_by: String,
+    pub anchors_version: String,
+}
+entry_body!(ParticipantReinstated, "participant.reinstated", 1);
 
 /// What kind of governance act a [`GovernanceRecorded`] entry anchors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,10 +454,7 @@ pub struct GovernanceRecorded {
     pub recorded_by: String,
 }
 
-impl EntryBody for GovernanceRecorded {
-    const TYPE: &'static str = "governance.recorded";
-    const VERSION: u64 = 1;
-}
+entry_body!(GovernanceRecorded, "governance.recorded", 1);
 
 #[cfg(test)]
 mod tests {

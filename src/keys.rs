@@ -100,6 +100,21 @@ pub fn read_key_file(path: &Path, expected_name: Option<&str>) -> Result<NoteSig
     Ok(signer)
 }
 
+/// Read a key file, first creating it (mode 0600) with a fresh key if it does not exist.
+pub fn ensure_key_file(path: &Path, name: &str) -> Result<NoteSigner, KeyFileError> {
+    if !path.exists() {
+        let signer =
+            NoteSigner::generate(name, crate::ledger::note::ALG_ED25519).map_err(|source| {
+                KeyFileError::Format {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
+        write_key_file(path, &signer, false)?;
+    }
+    read_key_file(path, Some(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The clearing house and contract ledger of a territorial common data space (ECD).
 //!
 //! A neutral trusted third party: it verifies participants' credentials, records signed
@@ -12,6 +13,8 @@
 //! | [`journal`]  | appending typed entries and returning receipts with proofs         |
 //! | [`odrl`]     | ODRL 2.2 policies: model, validation, evaluation with explanations  |
 //! | [`store`]    | SQLite and PostgreSQL behind one interface                          |
+//! | [`participants`] | onboarding, connector keys, suspension                      |
+//! | [`trust`]    | credentials, SIREN/SIRET, trust anchors, ProConnect, mandates      |
 //! | [`http`]     | the HTTP API: routes, extractors, RFC 9457 problems                 |
 //! | [`verify`]   | verifying a published log from the outside                          |
 //! | [`export`]   | writing the log as static tlog-tiles files                          |
@@ -31,6 +34,8 @@ pub mod journal;
 pub mod keys;
 pub mod ledger;
 pub mod odrl;
+pub mod participants;
 pub mod server;
 pub mod store;
+pub mod trust;
 pub mod verify;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use ed25519_dalek::SigningKey;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -22,9 +23,72 @@ use crate::ledger::note::NoteSigner;
 use crate::ledger::reader::LogReader;
 use crate::ledger::sequencer::{self, RunningSequencer, open_head};
 use crate::store::{Store, StoreOptions};
+use crate::trust::anchors::AnchorSet;
+use crate::trust::did::DidResolver;
+use crate::trust::issuer::Issuer;
+use crate::trust::proconnect::{ClientConfig, ProConnect};
+use crate::trust::service::{TrustParts, TrustService, TrustSettings};
+use crate::trust::sirene::{SireneClient, SireneSource};
+use crate::trust::status::{OwnLists, StatusChecker};
+use crate::trust::verifier::Verifier;
 
 /// How long shutdown waits for the sequencer to commit what it was handed.
 const SEQUENCER_DRAIN: Duration = Duration::from_secs(30);
+
+/// The service's private keys.
+pub struct Keys {
+    /// Signs checkpoints.
+    pub log: NoteSigner,
+    /// Signs the credentials this service issues.
+    pub issuer: SigningKey,
+}
+
+/// What a service needs beyond its configuration file.
+pub struct ServiceOptions {
+    /// Base URL clients reach the service at (its `did:web` derives from it).
+    pub public_url: String,
+    pub operator_token: Option<String>,
+    pub sirene: SireneSource,
+    pub proconnect: Option<ClientConfig>,
+}
+
+impl ServiceOptions {
+    /// Options from the configuration: secrets read, Sirene API client built, ProConnect
+    /// configured when it has a client id. `bound` is the listening address, the default
+    /// public URL.
+    pub fn from_config(config: &Config, bound: std::net::SocketAddr) -> anyhow::Result<Self> {
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let sirene = SireneSource::Api(
+            SireneClient::new(&config.sirene.base_url, config.sirene_api_key()?)
+                .map_err(|e| anyhow::anyhow!("sirene: {e}"))?,
+        );
+        let proconnect = match &config.proconnect.client_id {
+            None => None,
+            Some(client_id) => Some(ClientConfig {
+                issuer: config.proconnect.issuer.clone(),
+                client_id: client_id.clone(),
+                client_secret: config.proconnect_client_secret()?.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "proconnect.client_id is set but no client secret \
+                         (CLEARINGHOUSE_PROCONNECT__CLIENT_SECRET or proconnect.client_secret_file)"
+                    )
+                })?,
+                redirect_uri: format!("{public_url}/v1/auth/proconnect/callback"),
+            }),
+        };
+        Ok(ServiceOptions {
+            public_url,
+            operator_token: config.operator_token()?,
+            sirene,
+            proconnect,
+        })
+    }
+}
 
 /// A started service: state shared by handlers, and the sequencer task.
 pub struct Service {
@@ -36,8 +100,8 @@ impl Service {
     /// Open storage and the log and start the sequencer.
     pub async fn start(
         config: &Config,
-        signer: NoteSigner,
-        operator_token: Option<String>,
+        keys: Keys,
+        options: ServiceOptions,
     ) -> anyhow::Result<Service> {
         let store = Store::connect(&StoreOptions {
             url: config.database_url(),
@@ -46,18 +110,19 @@ impl Service {
         })
         .await
         .context("opening the database")?;
-        Self::start_with_store(config, store, signer, operator_token).await
+        Self::start_with_store(config, store, keys, options).await
     }
 
     /// Same as [`Service::start`] on an already opened store (tests pass their own).
     pub async fn start_with_store(
         config: &Config,
         store: Store,
-        signer: NoteSigner,
-        operator_token: Option<String>,
+        keys: Keys,
+        options: ServiceOptions,
     ) -> anyhow::Result<Service> {
         store.migrate().await.context("migrating the database")?;
         let origin = config.log.origin.clone();
+        let signer = keys.log;
         let head = open_head(&store, &signer, &origin)
             .await
             .context("opening the log")?;
@@ -67,7 +132,7 @@ impl Service {
         let storage = Arc::new(store.clone());
         let reader = Arc::new(LogReader::new(storage.clone(), subscribe, cache));
         let verifier = signer.verifier().clone();
-        let (handle, task) = sequencer::start(
+        let (handle, running) = sequencer::start(
             storage,
             Arc::new(signer),
             origin.clone(),
@@ -77,14 +142,31 @@ impl Service {
             None,
         );
         let journal = Journal::new(reader, Some(handle), verifier, origin);
+        let trust = build_trust(
+            config,
+            &store,
+            &journal,
+            &keys.issuer,
+            options.sirene,
+            options.proconnect,
+            &options.public_url,
+        )?;
         let state = AppState {
             store,
             journal,
-            operator_auth: Arc::new(OperatorAuth::new(operator_token.as_deref())),
+            operator_auth: Arc::new(OperatorAuth::new(options.operator_token.as_deref())),
+            trust,
+            status_lists: Arc::default(),
         };
+        // Anchor changes since the last run are governance acts: log them before serving.
+        state
+            .trust
+            .sync_anchors("configuration")
+            .await
+            .map_err(|e| anyhow::anyhow!("logging trust anchor changes: {e}"))?;
         Ok(Service {
             state,
-            sequencer: task,
+            sequencer: running,
         })
     }
 
@@ -130,4 +212,68 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown requested; finishing in-flight requests and appends");
+}
+
+/// Assemble the trust service: issuer identity, DID resolution, status checking, anchors.
+fn build_trust(
+    config: &Config,
+    store: &Store,
+    journal: &Journal,
+    issuer_key: &SigningKey,
+    sirene: SireneSource,
+    proconnect: Option<ClientConfig>,
+    public_url: &str,
+) -> anyhow::Result<TrustService> {
+    let ttl = Duration::from_secs(config.trust.did_cache_seconds);
+    let allow_http = config.trust.allow_http_did_web;
+    let issuer = Issuer::new(public_url, issuer_key, ttl, allow_http)
+        .map_err(|e| anyhow::anyhow!("issuer identity: {e}"))?;
+    let dids = DidResolver::new(
+        ttl,
+        allow_http,
+        Some((issuer.did().to_owned(), issuer.did_document().clone())),
+    );
+    let status = StatusChecker::new(
+        Duration::from_secs(config.trust.status_cache_seconds),
+        Some(OwnLists {
+            prefix: issuer.status_list_prefix(),
+            store: store.clone(),
+            issuer: issuer.did().to_owned(),
+        }),
+    );
+    let anchors =
+        AnchorSet::load_dir(&config.trust.anchors_dir, issuer.did()).with_context(|| {
+            format!(
+                "loading trust anchors from {}",
+                config.trust.anchors_dir.display()
+            )
+        })?;
+    if let Some(client) = &proconnect
+        && anchors
+            .openid_provider(&client.issuer, chrono::Utc::now())
+            .is_none()
+    {
+        anyhow::bail!(
+            "proconnect.issuer {} is not a trusted openid-provider anchor in {}",
+            client.issuer,
+            config.trust.anchors_dir.display()
+        );
+    }
+    Ok(TrustService::new(TrustParts {
+        store: store.clone(),
+        journal: journal.clone(),
+        verifier: Verifier::new(dids, status),
+        issuer,
+        anchors,
+        anchors_dir: config.trust.anchors_dir.clone(),
+        sirene,
+        proconnect: proconnect.map(ProConnect::new),
+        public_url: public_url.to_owned(),
+        settings: TrustSettings {
+            officer_mandate_days: config.trust.officer_mandate_days,
+            officer_delegation_depth: config.trust.officer_delegation_depth,
+            organisation_credential_days: config.trust.organisation_credential_days,
+            challenge_seconds: config.trust.challenge_seconds,
+        },
+    }))
 }

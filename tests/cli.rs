@@ -108,7 +108,14 @@ async fn demo_runs_and_persists() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let data = data.to_str().unwrap();
-    let args = ["demo", "--listen", "127.0.0.1:0", "--data-dir", data];
+    // The same address both times: the demo's did:web (and so its trust anchor) follows it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let args = ["demo", "--listen", &listen, "--data-dir", data];
     let demo = ServerProcess::spawn(&args, &[]).await;
     let banner = demo.banner.join("\n");
     assert!(banner.contains("demo entries just seeded"), "{banner}");

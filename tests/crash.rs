@@ -29,6 +29,8 @@ async fn killed_mid_load_loses_nothing(kind: common::Db) {
     let (code, vkey, stderr) = common::run_cli(&["keygen", "--data-dir", &data_dir], &env);
     assert_eq!(code, 0, "{stderr}");
     let vkey = vkey.trim().to_owned();
+    let (code, _, stderr) = common::run_cli(&["keygen", "--issuer", "--data-dir", &data_dir], &env);
+    assert_eq!(code, 0, "{stderr}");
     let verifier = NoteVerifier::from_vkey(&vkey).unwrap();
     let args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", &data_dir];
 

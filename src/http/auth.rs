@@ -1,6 +1,6 @@
 //! Who is calling: extractors that authenticate a request or reject it with a problem.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
@@ -67,5 +67,22 @@ impl FromRequestParts<AppState> for Operator {
         Ok(Operator {
             label: "operator".into(),
         })
+    }
+}
+
+/// `Option<Operator>`: `None` without credentials, a rejection for bad ones.
+impl OptionalFromRequestParts<AppState> for Operator {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Problem> {
+        if bearer_token(parts).is_none() {
+            return Ok(None);
+        }
+        <Operator as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
     }
 }

@@ -8,6 +8,8 @@
 //! | [`log`]        | `/log/…`: checkpoint, key, tiles, entries, proofs         |
 //! | [`governance`] | `/v1/governance/records`                                 |
 //! | [`health`]     | `/healthz`, `/readyz`                                    |
+//! | [`trust`]      | DID document, context, status lists, VC-API, sign-in, mandates |
+//! | [`participants`] | `/v1/participants`: onboarding, keys, suspension       |
 //!
 //! Middleware, outermost first: request id, tracing, panic catcher, timeout, body limit.
 
@@ -16,7 +18,9 @@ pub mod extract;
 pub mod governance;
 pub mod health;
 pub mod log;
+pub mod participants;
 pub mod problem;
+pub mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +37,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::journal::Journal;
 use crate::store::Store;
+use crate::trust::service::TrustService;
 use auth::OperatorAuth;
 
 /// Largest request body accepted.
@@ -46,6 +51,8 @@ pub struct AppState {
     pub store: Store,
     pub journal: Journal,
     pub operator_auth: Arc<OperatorAuth>,
+    pub trust: TrustService,
+    pub status_lists: Arc<trust::StatusListCache>,
 }
 
 /// The whole application.
@@ -76,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .merge(log::router())
         .merge(governance::router())
         .merge(health::router())
+        .merge(trust::router())
+        .merge(participants::router())
         .route("/problems/{slug}", get(problem::describe))
         .fallback(problem::fallback_not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

@@ -52,6 +52,26 @@ pub mod types {
             "The resource exists but does not accept this HTTP method.");
         PAYLOAD_TOO_LARGE = ("payload-too-large", 413, "Payload too large",
             "The request body is larger than the service accepts.");
+        CONFLICT = ("conflict", 409, "Conflict",
+            "The request conflicts with the current state (already registered, already revoked…).");
+        INVALID_IDENTIFIER = ("invalid-identifier", 422, "Invalid SIREN or SIRET",
+            "A SIREN or SIRET has the wrong length or fails its check digit.");
+        ORGANISATION_UNKNOWN = ("organisation-unknown", 422, "Organisation unknown to Sirene",
+            "The INSEE Sirene register has no establishment with this SIRET.");
+        ORGANISATION_CLOSED = ("organisation-closed", 422, "Organisation closed",
+            "Sirene says the legal unit or the establishment has ceased activity.");
+        SIRENE_UNAVAILABLE = ("sirene-unavailable", 503, "Sirene unavailable",
+            "The INSEE Sirene API could not be asked; nothing was decided. Retry later.");
+        CREDENTIAL_REJECTED = ("credential-rejected", 422, "Credential rejected",
+            "A credential or presentation failed a check; `check` names which and `detail` why.");
+        SIGNIN_REJECTED = ("signin-rejected", 422, "Sign-in rejected",
+            "The OpenID Connect sign-in could not be accepted; `detail` says why.");
+        PROVIDER_UNAVAILABLE = ("provider-unavailable", 503, "Identity provider unavailable",
+            "The OpenID provider could not be reached; nothing was decided. Retry later.");
+        MANDATE_REJECTED = ("mandate-rejected", 403, "Mandate does not allow this",
+            "The presented mandate is for another organisation, lacks the power, or cannot be delegated further.");
+        NOT_CONFIGURED = ("not-configured", 501, "Not configured",
+            "This feature needs configuration this service does not have.");
         LOG_UNAVAILABLE = ("log-unavailable", 503, "Log unavailable",
             "The log cannot accept or prove entries right now; nothing was recorded. Retry later.");
         INTERNAL = ("internal", 500, "Internal error",
@@ -59,9 +79,13 @@ pub mod types {
     }
 }
 
-/// One problem response.
+/// One problem response. Boxed: handlers return `Result<_, Problem>` everywhere, and the
+/// error path should not make every `Ok` as large as a problem.
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub struct Problem(Box<ProblemParts>);
+
+#[derive(Debug, Clone)]
+struct ProblemParts {
     kind: ProblemType,
     detail: String,
     extensions: Map<String, Value>,
@@ -80,16 +104,16 @@ struct Body<'a> {
 
 impl Problem {
     pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
-        Problem {
+        Problem(Box::new(ProblemParts {
             kind,
             detail: detail.into(),
             extensions: Map::new(),
-        }
+        }))
     }
 
     /// Add a machine-readable member (e.g. the offending parameter's name).
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.extensions.insert(key.to_owned(), value.into());
+        self.0.extensions.insert(key.to_owned(), value.into());
         self
     }
 
@@ -124,38 +148,40 @@ impl Problem {
     }
 
     pub fn kind(&self) -> ProblemType {
-        self.kind
+        self.0.kind
     }
 
     pub fn detail(&self) -> &str {
-        &self.detail
+        &self.0.detail
     }
 
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.kind.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.0.kind.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
+        let status = self.status();
+        let parts = self.0;
         let body = Body {
-            kind: format!("/problems/{}", self.kind.slug),
-            title: self.kind.title,
-            status: self.kind.status,
-            detail: &self.detail,
-            extensions: &self.extensions,
+            kind: format!("/problems/{}", parts.kind.slug),
+            title: parts.kind.title,
+            status: parts.kind.status,
+            detail: &parts.detail,
+            extensions: &parts.extensions,
         };
-        let mut response = (self.status(), Json(body)).into_response();
+        let mut response = (status, Json(body)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if self.kind == types::UNAUTHENTICATED {
+        if parts.kind == types::UNAUTHENTICATED {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if self.kind == types::LOG_UNAVAILABLE {
+        if parts.kind == types::LOG_UNAVAILABLE {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

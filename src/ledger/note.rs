@@ -236,6 +236,11 @@ impl NoteSigner {
         &self.verifier
     }
 
+    /// The Ed25519 key itself (the credential issuer key shares this file format).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     pub fn name(&self) -> &str {
         &self.verifier.name
     }

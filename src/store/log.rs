@@ -2,6 +2,7 @@
 
 use sqlx::QueryBuilder;
 
+use super::projection::{Bind, SqlOp, project};
 use super::{Store, StoreError, to_i64, to_u64};
 use crate::entry;
 use crate::ledger::hash::Hash;
@@ -212,6 +213,12 @@ impl LogStorage for Store {
                 ))
             })
             .collect::<Result<_, StoreError>>()?;
+        let projections: Vec<SqlOp> = batch
+            .entries
+            .iter()
+            .enumerate()
+            .flat_map(|(offset, data)| project(batch.old_size + offset as u64, data))
+            .collect();
 
         with_pool!(self, |pool| {
             // SQLite: take the write lock now rather than upgrading mid-transaction.
@@ -269,6 +276,17 @@ impl LogStorage for Store {
                     .execute(&mut *tx)
                     .await
                     .map_err(storage_error)?;
+            }
+            for op in projections {
+                let mut query = sqlx::query(op.sql);
+                for bind in op.binds {
+                    query = match bind {
+                        Bind::Int(value) => query.bind(value),
+                        Bind::Text(value) => query.bind(value),
+                        Bind::OptText(value) => query.bind(value),
+                    };
+                }
+                query.execute(&mut *tx).await.map_err(storage_error)?;
             }
             sqlx::query(
                 "INSERT INTO log_checkpoints (size, root, checkpoint, created_at_ms) \

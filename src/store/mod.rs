@@ -5,11 +5,15 @@
 //! placeholders, which both drivers accept, and run on whichever pool is configured
 //! ([`with_pool!`] expands the body once per backend, so each arm is fully typed).
 //!
-//! | module   | owns                                                        |
-//! |----------|-------------------------------------------------------------|
-//! | [`log`]  | the ledger's storage contract: entries, tiles, head, history |
+//! | module         | owns                                                         |
+//! |----------------|--------------------------------------------------------------|
+//! | [`log`]        | the ledger's storage contract: entries, tiles, head, history |
+//! | [`projection`] | query tables derived from entries, in the commit transaction |
+//! | [`trust`]      | participants, credentials, people, grants, challenges        |
 
 pub mod log;
+pub mod projection;
+pub mod trust;
 
 use std::str::FromStr;
 use std::time::Duration;

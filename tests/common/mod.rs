@@ -5,6 +5,8 @@
 //! without it the PostgreSQL variants are reported as ignored, with the reason.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod trust;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use clearinghouse::config::Config;
 use clearinghouse::entry::{GovernanceKind, GovernanceRecorded};
 use clearinghouse::ledger::hash::Hash;
 use clearinghouse::ledger::note::{ALG_ED25519, NoteSigner};
-use clearinghouse::server::Service;
+use clearinghouse::server::{Keys, Service, ServiceOptions};
 use clearinghouse::store::{Store, StoreOptions};
 use tokio::sync::oneshot;
 
@@ -149,10 +151,17 @@ impl TestDb {
 pub const ORIGIN: &str = "test.clearinghouse.localhost/log";
 pub const OPERATOR_TOKEN: &str = "test-operator-token-0123456789";
 
-/// Configuration for a test service on `db`.
+/// Configuration for a test service on `db`. No trust anchors (so the log starts empty);
+/// the trust tests write their own.
 pub fn test_config(db: &TestDb) -> Config {
     let defaults = Config::default();
+    let anchors_dir = db.dir.path().join("no-anchors");
+    std::fs::create_dir_all(&anchors_dir).unwrap();
     Config {
+        trust: clearinghouse::config::TrustConfig {
+            anchors_dir,
+            ..defaults.trust.clone()
+        },
         data_dir: db.dir.path().to_path_buf(),
         database_url: Some(db.url.clone()),
         log: clearinghouse::config::LogConfig {
@@ -188,16 +197,34 @@ impl TestServer {
     }
 
     pub async fn start_with_config(db: TestDb, signer: NoteSigner, config: Config) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on_listener(db, signer, config, listener, |_| {}).await
+    }
+
+    /// Start on a listener already bound, with a chance to adjust the service options.
+    pub async fn start_on_listener(
+        db: TestDb,
+        signer: NoteSigner,
+        config: Config,
+        listener: tokio::net::TcpListener,
+        adjust: impl FnOnce(&mut ServiceOptions),
+    ) -> TestServer {
+        let address = listener.local_addr().unwrap();
         let store = db.store().await;
         let vkey = signer.verifier().vkey();
         let skey = signer.skey();
-        let service =
-            Service::start_with_store(&config, store, signer, Some(OPERATOR_TOKEN.into()))
-                .await
-                .unwrap();
+        let mut options = ServiceOptions::from_config(&config, address).unwrap();
+        options.operator_token = Some(OPERATOR_TOKEN.into());
+        adjust(&mut options);
+        let keys = Keys {
+            log: signer,
+            issuer: ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
+        };
+        let service = Service::start_with_store(&config, store, keys, options)
+            .await
+            .unwrap();
         let state = service.state.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let base = format!("http://{address}");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             service
