@@ -56,8 +56,32 @@ enum Command {
     Keygen(KeygenArgs),
     /// Verify a published log (over HTTP or in a directory) without trusting its operator.
     Verify(VerifyArgs),
+    /// Run a C2SP tlog-witness: cosign checkpoints of the given logs, refusing any that is
+    /// not consistent with the last one it cosigned.
+    Witness(WitnessArgs),
     /// Write the log as static tlog-tiles files, for a web server or CDN to serve.
     Export(ExportArgs),
+    /// ODRL tools for policy authors.
+    #[command(subcommand)]
+    Odrl(OdrlCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OdrlCommand {
+    /// Evaluate a request against a policy; print the decision and its explanation as JSON.
+    Eval {
+        /// ODRL policy (JSON-LD, compact terms with the ODRL context or full IRIs).
+        #[arg(long)]
+        policy: PathBuf,
+        /// Request: {"action", "target", "assignee", "context": {...}}.
+        #[arg(long)]
+        request: PathBuf,
+    },
+    /// Check that a policy is valid ODRL; list every problem.
+    Check {
+        #[arg(long)]
+        policy: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -98,8 +122,14 @@ struct KeygenArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("source").required(true).args(["url", "dir"])))]
+#[command(
+    group(clap::ArgGroup::new("source").required(true).args(["url", "dir"])),
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
+)]
 struct VerifyArgs {
+    #[command(subcommand)]
+    what: Option<VerifyCommand>,
     /// The log's URL prefix, where `checkpoint` and `tile/` live (e.g. http://host:8080/log).
     #[arg(long)]
     url: Option<String>,
@@ -107,8 +137,8 @@ struct VerifyArgs {
     #[arg(long)]
     dir: Option<PathBuf>,
     /// The log's verifier key (`name+id+key`), or a file holding it. Obtain it out of band.
-    #[arg(long)]
-    key: String,
+    #[arg(long, required = true)]
+    key: Option<String>,
     /// Expected checkpoint origin. Default: the key's name.
     #[arg(long)]
     origin: Option<String>,
@@ -121,6 +151,43 @@ struct VerifyArgs {
     /// Bundles fetched concurrently.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// A witness's cosignature/v1 verifier key (inline or a file); repeat for several.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// How many of the --witness keys must have cosigned the checkpoint. Default: all.
+    #[arg(long, requires = "witnesses")]
+    witness_quorum: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+struct WitnessArgs {
+    /// Address to listen on, ADDR:PORT (port 0 picks a free port and prints it).
+    #[arg(long, default_value = "127.0.0.1:7380")]
+    listen: SocketAddr,
+    /// The witness's private key (cosignature/v1, mode 0600: `keygen --witness`).
+    #[arg(long)]
+    key_file: PathBuf,
+    /// Verifier key of a log to witness (inline or a file); its name is the log's origin.
+    /// Repeat for several logs, or for several keys of one log.
+    #[arg(long = "log-vkey", required = true)]
+    log_vkeys: Vec<String>,
+    /// Directory where the witness keeps the latest checkpoint it cosigned for each log.
+    /// Losing it lets the witness be fooled once: keep it, or retire the witness key.
+    #[arg(long)]
+    state_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum VerifyCommand {
+    /// Check an offline audit bundle (from `GET /v1/audit/bundles`) with no network.
+    Bundle {
+        /// The bundle file (JSON).
+        file: PathBuf,
+        /// The log's verifier key (`name+id+key`), or a file holding it. Obtain it out of
+        /// band: the key inside the bundle is only compared with it.
+        #[arg(long)]
+        key: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -172,7 +239,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => migrate(file, args).await,
         Command::Keygen(args) => keygen(file, args),
         Command::Verify(args) => verify(args).await,
+        Command::Witness(args) => witness(args).await,
         Command::Export(args) => export(file, args).await,
+        Command::Odrl(command) => odrl(command),
     }
 }
 
@@ -393,8 +462,158 @@ fn read_vkey(arg: &str) -> anyhow::Result<NoteVerifier> {
     Ok(NoteVerifier::from_vkey(&text)?)
 }
 
+/// `verify bundle FILE --key VKEY`: every check offline; the first failure is named.
+fn verify_bundle(file: &Path, key: &str) -> anyhow::Result<ExitCode> {
+    use crate::verify::bundle::{Bundle, verify_bundle};
+    let verifier = read_vkey(key)?;
+    let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let bundle: Bundle = match serde_json::from_slice(&text) {
+        Ok(bundle) => bundle,
+        Err(e) => {
+            say(&format!("FAIL bundle: not an audit bundle ({e})"));
+            say("VERDICT: FAILED: this bundle proves nothing");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    match verify_bundle(&bundle, &verifier) {
+        Ok(report) => {
+            say(&format!(
+                "ok  checkpoint   {} size {} root {} signed by {}",
+                report.checkpoint.origin,
+                report.checkpoint.size,
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    report.checkpoint.root
+                ),
+                verifier.vkey()
+            ));
+            let types: Vec<String> = report
+                .types
+                .iter()
+                .map(|(kind, n)| format!("{n} {kind}"))
+                .collect();
+            say(&format!(
+                "ok  entries      {} entries{} are in that log at their indexes{}, canonical and of known types",
+                report.entries,
+                if types.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", types.join(", "))
+                },
+                match (report.first_index, report.last_index) {
+                    (Some(first), Some(last)) => format!(" ({first}…{last})"),
+                    _ => String::new(),
+                }
+            ));
+            if let Some((old_size, old_root, signed)) = report.consistent_with {
+                say(&format!(
+                    "ok  consistency  the log of size {} extends the tree of size {} with root {}{}",
+                    report.checkpoint.size,
+                    old_size,
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, old_root),
+                    if signed {
+                        " (signed by the same key at the time)"
+                    } else {
+                        " (compare this root with the one you kept)"
+                    }
+                ));
+            }
+            say(&format!(
+                "ok  anchors      {} trust anchors in force, version {} recomputed from their definitions",
+                report.anchors,
+                report.anchors_version.as_deref().unwrap_or("(none)")
+            ));
+            say(&format!(
+                "VERDICT: OK: {} entries are in the log of size {} signed by the given key \
+                 (a bundle proves inclusion, not completeness: verify the whole log for that)",
+                report.entries, report.checkpoint.size
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(failure) => {
+            say(&format!("FAIL {failure}"));
+            say("VERDICT: FAILED: this bundle proves nothing");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
+    use crate::witness::server::{Witness, router};
+    let signer = read_key_file(&args.key_file, None).context("loading the witness key")?;
+    let logs = args
+        .log_vkeys
+        .iter()
+        .map(|key| read_vkey(key))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let witness = std::sync::Arc::new(Witness::open(signer, logs, &args.state_dir)?);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let address = listener.local_addr()?;
+    say(&format!("witness verifier key: {}", witness.vkey()));
+    say(&format!("clearinghouse listening on http://{address}"));
+    axum::serve(listener, router(witness))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Check the witnesses' cosignatures on a verified checkpoint; prints one line each.
+fn check_witnesses(note: &str, witnesses: &[NoteVerifier], quorum: usize) -> Result<(), String> {
+    let checks = crate::verify::witness::check_cosignatures(note, witnesses)
+        .map_err(|e| format!("checkpoint: {e}"))?;
+    let mut valid = 0;
+    for check in &checks {
+        match &check.result {
+            Ok(timestamp) => {
+                valid += 1;
+                say(&format!(
+                    "ok  witness     {} cosigned at {timestamp}",
+                    check.witness
+                ));
+            }
+            Err(e) => say(&format!("--  witness     {}: {e}", check.witness)),
+        }
+    }
+    if valid < quorum {
+        return Err(format!(
+            "only {valid} of the {} given witnesses cosigned the checkpoint; {quorum} required",
+            witnesses.len()
+        ));
+    }
+    say(&format!(
+        "ok  witnesses   {valid} of {} cosignatures verify (quorum {quorum})",
+        witnesses.len()
+    ));
+    Ok(())
+}
+
 async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let verifier = read_vkey(&args.key)?;
+    if let Some(VerifyCommand::Bundle { file, key }) = &args.what {
+        return verify_bundle(file, key);
+    }
+    let key = args.key.as_deref().context("--key is required")?;
+    let verifier = read_vkey(key)?;
+    let witnesses = args
+        .witnesses
+        .iter()
+        .map(|key| read_vkey(key))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(witness) = witnesses
+        .iter()
+        .find(|w| w.alg() != crate::ledger::note::ALG_COSIGNATURE_V1)
+    {
+        bail!("--witness {}: not a cosignature/v1 key", witness.vkey());
+    }
+    let quorum = args.witness_quorum.unwrap_or(witnesses.len());
+    if quorum > witnesses.len() {
+        bail!(
+            "--witness-quorum {quorum} is more than the {} --witness keys given",
+            witnesses.len()
+        );
+    }
     let origin = args
         .origin
         .clone()
@@ -452,6 +671,13 @@ async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     }
                 ));
             }
+            if !witnesses.is_empty()
+                && let Err(e) = check_witnesses(&report.note, &witnesses, quorum)
+            {
+                say(&format!("FAIL {e}"));
+                say("VERDICT: FAILED: the checkpoint lacks the witness cosignatures required");
+                return Ok(ExitCode::FAILURE);
+            }
             if let Some(save) = &args.save {
                 std::fs::write(save, &report.note)
                     .with_context(|| format!("saving the checkpoint to {}", save.display()))?;
@@ -493,4 +719,38 @@ async fn export(file: Option<&Path>, args: ExportArgs) -> anyhow::Result<ExitCod
         args.out.display()
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+fn odrl(command: OdrlCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        OdrlCommand::Eval { policy, request } => {
+            let evaluation = crate::odrl::eval_files(&policy, &request)?;
+            say(&serde_json::to_string_pretty(&evaluation)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        OdrlCommand::Check { policy } => {
+            let text = std::fs::read_to_string(&policy)
+                .with_context(|| format!("reading {}", policy.display()))?;
+            let document: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", policy.display()))?;
+            match crate::odrl::Policy::validate_json(&document) {
+                Ok(parsed) => {
+                    say(&format!(
+                        "ok  {} is a valid ODRL policy ({} permissions, {} prohibitions, {} obligations)",
+                        policy.display(),
+                        parsed.permissions().len(),
+                        parsed.prohibitions().len(),
+                        parsed.obligations().len()
+                    ));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problems) => {
+                    for problem in problems {
+                        say(&format!("FAIL {problem}"));
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
 }

@@ -37,6 +37,26 @@ pub struct Config {
     pub trust: TrustConfig,
     pub sirene: SireneConfig,
     pub proconnect: ProConnectConfig,
+    /// Lifetimes and tolerances of contracts, tokens and decisions.
+    pub exchange: crate::exchange::ExchangeSettings,
+    /// Witnesses asked to cosign every new checkpoint (`[[witnesses]]` tables in the file).
+    #[serde(default)]
+    pub witnesses: Vec<WitnessConfig>,
+    /// How many of `witnesses` are expected to cosign each checkpoint (0..=their number).
+    /// The service serves its checkpoint with whatever cosignatures it has and warns while
+    /// fewer than this many cosigned it; verifiers enforce their own quorum.
+    #[serde(default)]
+    pub witness_quorum: usize,
+}
+
+/// A witness the service asks to cosign its checkpoints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    /// Base URL of the witness; checkpoints are posted to `<url>/add-checkpoint`.
+    pub url: String,
+    /// The witness's cosignature/v1 verifier key (`name+id+key`).
+    pub vkey: String,
 }
 
 /// Credentials, issuers and mandates.
@@ -114,6 +134,38 @@ pub struct AuthConfig {
     pub operator_token_file: Option<PathBuf>,
     /// The operator's bearer token (environment only: `CLEARINGHOUSE_AUTH__OPERATOR_TOKEN`).
     pub operator_token: Option<String>,
+    /// Auditors (committee members, inspectors) who may read the audit API, each with its
+    /// own bearer token. Only the token's SHA-256 is configured, so this file holds no
+    /// secret: `[[auth.auditors]] label = "ctd-committee"` and
+    /// `token_sha256 = "<64 hex digits>"` (e.g. `printf %s "$TOKEN" | sha256sum`). The
+    /// label (a role, not a person's name) is what `audit.read` entries record.
+    #[serde(default)]
+    pub auditors: Vec<AuditorToken>,
+}
+
+/// One auditor's bearer token, by its digest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AuditorToken {
+    /// Recorded in the log as the reader: lowercase letters, digits and `-`.
+    pub label: String,
+    /// SHA-256 of the bearer token, 64 lowercase hexadecimal digits.
+    pub token_sha256: String,
+}
+
+impl AuditorToken {
+    /// The digest as bytes, if well-formed.
+    pub fn digest(&self) -> Option<[u8; 32]> {
+        if self.token_sha256.len() != 64
+            || !self
+                .token_sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return None;
+        }
+        hex::decode(&self.token_sha256).ok()?.try_into().ok()
+    }
 }
 
 impl Default for Config {
@@ -155,6 +207,9 @@ impl Default for Config {
                 client_secret: None,
                 client_secret_file: None,
             },
+            exchange: crate::exchange::ExchangeSettings::default(),
+            witnesses: Vec::new(),
+            witness_quorum: 0,
         }
     }
 }
@@ -192,7 +247,7 @@ impl Config {
         }
         figment = figment.merge(
             Env::prefixed(ENV_PREFIX)
-                .ignore(&["CONFIG", "LOG_FORMAT"])
+                .ignore(&["CONFIG", "LOG_FORMAT", "BIN"])
                 .split("__"),
         );
         let mut config: Config = figment
@@ -238,6 +293,29 @@ impl Config {
                 redact_url(url)
             ));
         }
+        let exchange = &self.exchange;
+        for (name, value) in [
+            (
+                "exchange.access_token_seconds",
+                exchange.access_token_seconds,
+            ),
+            ("exchange.decision_seconds", exchange.decision_seconds),
+            (
+                "exchange.assertion_max_seconds",
+                exchange.assertion_max_seconds,
+            ),
+            (
+                "exchange.signature_max_age_days",
+                exchange.signature_max_age_days,
+            ),
+        ] {
+            if !(1..=86_400 * 366).contains(&value) {
+                problems.push(format!("{name}: must be between 1 and 31622400"));
+            }
+        }
+        if !(0..=3600).contains(&exchange.clock_skew_seconds) {
+            problems.push("exchange.clock_skew_seconds: must be between 0 and 3600".into());
+        }
         if self.database_max_connections < 2 {
             problems.push("database_max_connections: must be at least 2".into());
         }
@@ -281,6 +359,46 @@ impl Config {
         {
             problems.push("auth.operator_token: must be at least 16 characters".into());
         }
+        for (n, auditor) in self.auth.auditors.iter().enumerate() {
+            let label_ok = !auditor.label.is_empty()
+                && auditor.label.len() <= 64
+                && auditor
+                    .label
+                    .bytes()
+                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-'));
+            if !label_ok || auditor.label == "operator" {
+                problems.push(format!(
+                    "auth.auditors[{n}].label: 1 to 64 lowercase letters, digits or `-`, not `operator`"
+                ));
+            }
+            if auditor.digest().is_none() {
+                problems.push(format!(
+                    "auth.auditors[{n}].token_sha256: must be 64 lowercase hexadecimal digits"
+                ));
+            }
+        }
+        for (i, witness) in self.witnesses.iter().enumerate() {
+            if reqwest::Url::parse(&witness.url).is_err() {
+                problems.push(format!(
+                    "witnesses[{i}].url {:?}: not an absolute URL",
+                    witness.url
+                ));
+            }
+            match crate::ledger::note::NoteVerifier::from_vkey(&witness.vkey) {
+                Ok(key) if key.alg() == crate::ledger::note::ALG_COSIGNATURE_V1 => {}
+                Ok(_) => problems.push(format!(
+                    "witnesses[{i}].vkey: not a cosignature/v1 key (make one with `keygen --witness`)"
+                )),
+                Err(e) => problems.push(format!("witnesses[{i}].vkey: {e}")),
+            }
+        }
+        if self.witness_quorum > self.witnesses.len() {
+            problems.push(format!(
+                "witness_quorum: {} is more than the {} configured witnesses",
+                self.witness_quorum,
+                self.witnesses.len()
+            ));
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -304,6 +422,23 @@ impl Config {
             .key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("log.key"))
+    }
+
+    /// The configured witnesses with their keys parsed (validated at load).
+    pub fn witness_targets(
+        &self,
+    ) -> Result<Vec<crate::witness::client::WitnessTarget>, ConfigError> {
+        self.witnesses
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                Ok(crate::witness::client::WitnessTarget {
+                    url: w.url.clone(),
+                    verifier: crate::ledger::note::NoteVerifier::from_vkey(&w.vkey)
+                        .map_err(|e| ConfigError(vec![format!("witnesses[{i}].vkey: {e}")]))?,
+                })
+            })
+            .collect()
     }
 
     pub fn sequencer(&self) -> SequencerConfig {

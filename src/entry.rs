@@ -194,6 +194,19 @@ entry_types! {
     ParticipantKeyRevoked(ParticipantKeyRevoked),
     ParticipantSuspended(ParticipantSuspended),
     ParticipantReinstated(ParticipantReinstated),
+    ContractAgreed(ContractAgreed),
+    ContractAmended(ContractAmended),
+    ContractTerminated(ContractTerminated),
+    PaymentRecorded(PaymentRecorded),
+    DecisionMade(DecisionMade),
+    ReceiptRecorded(ReceiptRecorded),
+    ReceiptRejected(ReceiptRejected),
+    ReceiptMismatch(ReceiptMismatch),
+    TariffPublished(TariffPublished),
+    FinancingPublished(FinancingPublished),
+    BillingHoldPlaced(BillingHoldPlaced),
+    BillingHoldCleared(BillingHoldCleared),
+    AuditRead(AuditRead),
 }
 
 /// Implement [`EntryBody`] for a struct: `entry_body!(Type, "type.name", version)`.
@@ -205,6 +218,33 @@ macro_rules! entry_body {
         }
     };
 }
+
+// Contracts, decisions and receipts (after the macro, which they use).
+mod billing;
+mod exchange;
+pub use billing::*;
+pub use exchange::*;
+
+/// `audit.read` v1: an auditor read the log through the audit API. Logged before the
+/// answer is given, so no audit read goes unrecorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRead {
+    /// The reader's configured label (a role, not a person): `operator` or an auditor label.
+    pub reader: String,
+    /// `entries` (a filtered query) or `bundle` (an offline audit bundle).
+    pub request: String,
+    /// The filters as given (type, participant, contract, asset, from, to, after, limit…).
+    pub query: Value,
+    /// Number of entries returned.
+    pub results: u64,
+    /// For a bundle: the log size it was built at and the SHA-256 (hex) of its JSON bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree_size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_sha256: Option<String>,
+}
+entry_body!(AuditRead, "audit.read", 1);
 
 /// `trust.anchor_added` v1: a trusted issuer was added (or its definition replaced).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -452,6 +492,8 @@ pub struct GovernanceRecorded {
     pub reference: Option<String>,
     /// Which operator credential recorded it (a label, not a person).
     pub recorded_by: String,
+    /// The trust anchor set in force.
+    pub anchors_version: String,
 }
 
 entry_body!(GovernanceRecorded, "governance.recorded", 1);
@@ -467,6 +509,7 @@ mod tests {
             document_sha256: "ab".repeat(32),
             reference: None,
             recorded_by: "operator".into(),
+            anchors_version: "0".repeat(64),
         }
     }
 
@@ -477,7 +520,7 @@ mod tests {
             .with_timezone(&Utc);
         let bytes = encode(time, &sample()).unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
-        assert!(text.starts_with(r#"{"document_sha256":"#), "{text}");
+        assert!(text.starts_with(r#"{"anchors_version":"#), "{text}");
         assert!(text.contains(r#""time":"2026-11-23T10:00:00.500Z","title":"#));
         let decoded = decode(&bytes).unwrap();
         assert_eq!(decoded.envelope.kind, "governance.recorded");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::entry::{self, EntryBody, EntryError};
 use crate::ledger::hash::Hash;
@@ -34,7 +34,7 @@ pub enum JournalError {
 }
 
 /// Proof that an entry is in the log, as returned by every write.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LogReceipt {
     /// The entry's index in the log.
     pub index: u64,
@@ -46,6 +46,53 @@ pub struct LogReceipt {
     pub inclusion_path: Vec<String>,
     /// The signed checkpoint (C2SP signed note) that includes the entry.
     pub checkpoint: String,
+}
+
+impl LogReceipt {
+    /// Check this receipt with no network: the checkpoint is signed by the log's key for
+    /// `origin`, its size is the receipt's, and the inclusion path leads from the entry's
+    /// leaf hash (of `entry`, when the caller holds the entry's bytes) to its root.
+    pub fn verify(
+        &self,
+        verifier: &NoteVerifier,
+        origin: &str,
+        entry: Option<&[u8]>,
+    ) -> Result<crate::ledger::note::Checkpoint, String> {
+        let checkpoint = crate::ledger::note::open_checkpoint(&self.checkpoint, verifier, origin)
+            .map_err(|e| format!("checkpoint: {e}"))?;
+        if checkpoint.size != self.tree_size {
+            return Err(format!(
+                "the checkpoint is for size {}, the proof for {}",
+                checkpoint.size, self.tree_size
+            ));
+        }
+        let decode = |text: &str| -> Result<Hash, String> {
+            B64.decode(text)
+                .ok()
+                .and_then(|bytes| Hash::try_from(bytes.as_slice()).ok())
+                .ok_or_else(|| format!("{text:?} is not a base64 SHA-256 hash"))
+        };
+        let leaf = decode(&self.leaf_hash)?;
+        if let Some(entry) = entry
+            && crate::ledger::hash::leaf_hash(entry) != leaf
+        {
+            return Err("the entry does not hash to the receipt's leaf hash".into());
+        }
+        let path = self
+            .inclusion_path
+            .iter()
+            .map(|h| decode(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        crate::ledger::proof::verify_inclusion(
+            self.index,
+            self.tree_size,
+            &leaf,
+            &path,
+            &checkpoint.root,
+        )
+        .map_err(|e| format!("inclusion proof: {e}"))?;
+        Ok(checkpoint)
+    }
 }
 
 /// Encode hashes as standard base64 strings.

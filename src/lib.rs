@@ -15,6 +15,9 @@
 //! | [`store`]    | SQLite and PostgreSQL behind one interface                          |
 //! | [`participants`] | onboarding, connector keys, suspension                      |
 //! | [`trust`]    | credentials, SIREN/SIRET, trust anchors, ProConnect, mandates      |
+//! | [`exchange`] | contracts, connector tokens, pre-transfer decisions, receipts      |
+//! | [`billing`]  | tariffs, financing rules, cost allocation, statements               |
+//! | [`jose`]     | compact and detached JWS (EdDSA, ES256)                             |
 //! | [`http`]     | the HTTP API: routes, extractors, RFC 9457 problems                 |
 //! | [`verify`]   | verifying a published log from the outside                          |
 //! | [`export`]   | writing the log as static tlog-tiles files                          |
@@ -24,12 +27,15 @@
 //! | [`demo`]     | demo data                                                           |
 //! | [`cli`]      | the command line                                                    |
 
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod entry;
+pub mod exchange;
 pub mod export;
 pub mod http;
+pub mod jose;
 pub mod journal;
 pub mod keys;
 pub mod ledger;
@@ -39,3 +45,4 @@ pub mod server;
 pub mod store;
 pub mod trust;
 pub mod verify;
+pub mod witness;

@@ -20,7 +20,7 @@ use crate::entry::{
 use crate::journal::LogReceipt;
 use crate::store::trust::{KeyRecord, ParticipantRecord};
 use crate::trust::TrustFailure;
-use crate::trust::mandates::{mandate_siren, presented_mandate};
+use crate::trust::mandates::{email_commitment, mandate_siren, presented_mandate};
 use crate::trust::powers;
 use crate::trust::service::TrustService;
 use crate::trust::siret::{Siren, Siret};
@@ -250,12 +250,7 @@ pub async fn register(
     let siret = Siret::parse(&siret)?;
     let (facts, _) = svc.active_establishment(&siret).await?;
     let mandate = presented_mandate(&verified.credentials, &verified.holder)?;
-    let email_commitment = mandate
-        .subject
-        .get("person")
-        .and_then(|p| p.get("emailCommitment"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let email_commitment = email_commitment(mandate);
     let _guard = svc.lock_changes().await;
     if svc.store().participant(&siren).await?.is_some() {
         return Err(TrustFailure::Conflict(format!(

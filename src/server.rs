@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::exchange::ExchangeService;
 use crate::http::auth::OperatorAuth;
 use crate::http::{AppState, router};
 use crate::journal::Journal;
@@ -31,6 +32,7 @@ use crate::trust::service::{TrustParts, TrustService, TrustSettings};
 use crate::trust::sirene::{SireneClient, SireneSource};
 use crate::trust::status::{OwnLists, StatusChecker};
 use crate::trust::verifier::Verifier;
+use crate::witness::client::{self as witness_client, Collectors, Cosignatures};
 
 /// How long shutdown waits for the sequencer to commit what it was handed.
 const SEQUENCER_DRAIN: Duration = Duration::from_secs(30);
@@ -94,6 +96,8 @@ impl ServiceOptions {
 pub struct Service {
     pub state: AppState,
     sequencer: RunningSequencer,
+    /// Tasks asking the witnesses to cosign each new checkpoint.
+    collectors: Collectors,
 }
 
 impl Service {
@@ -121,6 +125,14 @@ impl Service {
         options: ServiceOptions,
     ) -> anyhow::Result<Service> {
         store.migrate().await.context("migrating the database")?;
+        // Entries logged before the audit index existed (migration 0004) are indexed now.
+        let indexed = store
+            .backfill_audit_index()
+            .await
+            .context("indexing entries for the audit")?;
+        if indexed > 0 {
+            tracing::info!(entries = indexed, "audit index: indexed earlier entries");
+        }
         let origin = config.log.origin.clone();
         let signer = keys.log;
         let head = open_head(&store, &signer, &origin)
@@ -132,6 +144,13 @@ impl Service {
         let storage = Arc::new(store.clone());
         let reader = Arc::new(LogReader::new(storage.clone(), subscribe, cache));
         let verifier = signer.verifier().clone();
+        let witnesses = config.witness_targets()?;
+        let cosignatures = Arc::new(
+            Cosignatures::load(&store, &witnesses, config.witness_quorum)
+                .await
+                .context("loading witness cosignatures")?,
+        );
+        let collectors = witness_client::start(witnesses, reader.clone(), cosignatures.clone());
         let (handle, running) = sequencer::start(
             storage,
             Arc::new(signer),
@@ -151,12 +170,25 @@ impl Service {
             options.proconnect,
             &options.public_url,
         )?;
+        let exchange =
+            ExchangeService::new(trust.clone(), keys.issuer.clone(), config.exchange.clone());
         let state = AppState {
             store,
             journal,
-            operator_auth: Arc::new(OperatorAuth::new(options.operator_token.as_deref())),
+            operator_auth: Arc::new(
+                OperatorAuth::new(options.operator_token.as_deref()).with_auditors(
+                    config
+                        .auth
+                        .auditors
+                        .iter()
+                        .filter_map(|a| Some((a.label.clone(), a.digest()?)))
+                        .collect(),
+                ),
+            ),
             trust,
+            exchange,
             status_lists: Arc::default(),
+            cosignatures,
         };
         // Anchor changes since the last run are governance acts: log them before serving.
         state
@@ -167,6 +199,7 @@ impl Service {
         Ok(Service {
             state,
             sequencer: running,
+            collectors,
         })
     }
 
@@ -176,7 +209,11 @@ impl Service {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Service { state, sequencer } = self;
+        let Service {
+            state,
+            sequencer,
+            collectors,
+        } = self;
         let store = state.store.clone();
         let app = router(state);
         axum::serve(listener, app)
@@ -186,6 +223,7 @@ impl Service {
         // Every in-flight request has been answered: the sequencer commits what it still
         // holds and stops.
         sequencer.stop(SEQUENCER_DRAIN).await;
+        collectors.stop();
         store.close().await;
         Ok(())
     }

@@ -197,3 +197,69 @@ async fn demo_runs_and_persists() {
     );
     assert_eq!(code, 0, "{stdout}");
 }
+
+/// `examples/connector.rs` walks the whole flow against a running demo: authenticate, ask,
+/// transfer, post both receipts, check every proof offline with the pinned log key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn example_connector_walks_the_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let data = data.to_str().unwrap();
+    let demo = ServerProcess::spawn(
+        &["demo", "--listen", "127.0.0.1:0", "--data-dir", data],
+        &[],
+    )
+    .await;
+    let vkey = demo
+        .banner
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("log verifier key "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    // `cargo test` builds the examples next to the binaries' directory; a run of this test
+    // target alone may not have, so build it then.
+    let example = std::path::Path::new(common::binary())
+        .parent()
+        .unwrap()
+        .join("examples/connector");
+    if !example.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--example", "connector"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let output = tokio::process::Command::new(&example)
+        .env("CLEARINGHOUSE_URL", &demo.base)
+        .env("DEMO_DATA_DIR", data)
+        .env("LOG_VKEY", &vkey)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("decision: \"permit\""), "{stdout}");
+    assert_eq!(stdout.matches("checked offline").count(), 3, "{stdout}");
+    assert!(
+        stdout.contains("consumer receipt logged: \"matched\""),
+        "{stdout}"
+    );
+    // A wrong log key makes the offline check fail.
+    let other = clearinghouse::ledger::note::NoteSigner::generate(
+        "demo.clearinghouse.localhost/log",
+        clearinghouse::ledger::note::ALG_ED25519,
+    )
+    .unwrap();
+    let output = tokio::process::Command::new(&example)
+        .env("CLEARINGHOUSE_URL", &demo.base)
+        .env("DEMO_DATA_DIR", data)
+        .env("LOG_VKEY", other.verifier().vkey())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not verify"));
+    assert!(demo.terminate().await.success());
+}

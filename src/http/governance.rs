@@ -88,6 +88,7 @@ async fn record(
         document_sha256: request.document_sha256,
         reference: request.reference,
         recorded_by: operator.label,
+        anchors_version: state.trust.anchors_version(),
     };
     let (bytes, receipt) = state
         .journal

@@ -60,11 +60,14 @@ pub(crate) fn read_problem(error: ReadError) -> Problem {
     }
 }
 
-/// `GET /log/checkpoint`: the latest signed checkpoint (C2SP tlog-checkpoint).
+/// `GET /log/checkpoint`: the latest signed checkpoint (C2SP tlog-checkpoint), with the
+/// cosignatures the configured witnesses gave on exactly this checkpoint so far (none, some
+/// or all: the latest checkpoint is never held back waiting for witnesses; a client that
+/// needs a quorum polls again or checks the cosignatures itself).
 async fn checkpoint(State(state): State<AppState>) -> Response {
     let head = state.journal.reader().head();
     with_headers(
-        head.head.checkpoint.clone(),
+        state.cosignatures.cosigned(&head.head.checkpoint),
         "text/plain; charset=utf-8",
         NO_CACHE,
     )

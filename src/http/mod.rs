@@ -10,10 +10,16 @@
 //! | [`health`]     | `/healthz`, `/readyz`                                    |
 //! | [`trust`]      | DID document, context, status lists, VC-API, sign-in, mandates |
 //! | [`participants`] | `/v1/participants`: onboarding, keys, suspension       |
+//! | [`billing`]    | `/v1/billing`: tariffs, financing rules, statements      |
+//! | [`exchange`]   | `/v1/oauth/token`, contracts, decisions, receipts        |
+//! | [`audit`]      | `/v1/audit/…`: filtered entries, offline bundles         |
 //!
 //! Middleware, outermost first: request id, tracing, panic catcher, timeout, body limit.
 
+pub mod audit;
 pub mod auth;
+pub mod billing;
+pub mod exchange;
 pub mod extract;
 pub mod governance;
 pub mod health;
@@ -35,6 +41,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::exchange::ExchangeService;
 use crate::journal::Journal;
 use crate::store::Store;
 use crate::trust::service::TrustService;
@@ -52,7 +59,10 @@ pub struct AppState {
     pub journal: Journal,
     pub operator_auth: Arc<OperatorAuth>,
     pub trust: TrustService,
+    pub exchange: ExchangeService,
     pub status_lists: Arc<trust::StatusListCache>,
+    /// Witnesses' cosignatures, appended to the checkpoint served.
+    pub cosignatures: Arc<crate::witness::client::Cosignatures>,
 }
 
 /// The whole application.
@@ -85,6 +95,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(trust::router())
         .merge(participants::router())
+        .merge(exchange::router())
+        .merge(billing::router())
+        .merge(audit::router())
         .route("/problems/{slug}", get(problem::describe))
         .fallback(problem::fallback_not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)

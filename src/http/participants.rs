@@ -22,6 +22,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/participants/{siren}/keys", post(keys))
         .route("/v1/participants/{siren}/suspension", post(suspend))
         .route("/v1/participants/{siren}/reinstatement", post(reinstate))
+        .route("/v1/participants/{siren}/billing-hold", post(place_hold))
+        .route(
+            "/v1/participants/{siren}/billing-clearance",
+            post(clear_hold),
+        )
 }
 
 #[derive(Deserialize)]
@@ -143,4 +148,40 @@ async fn reinstate(
     .await
     .map_err(trust_problem)?;
     Ok(Json(Registered { participant, log }))
+}
+
+async fn place_hold(
+    State(state): State<AppState>,
+    operator: Operator,
+    ApiPath(siren): ApiPath<String>,
+    ApiJson(request): ApiJson<ReasonRequest>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let log = crate::billing::standing::set_hold(
+        &state.trust,
+        &siren,
+        true,
+        &request.reason,
+        &operator.label,
+    )
+    .await
+    .map_err(trust_problem)?;
+    Ok((StatusCode::CREATED, Json(json!({"log": log}))))
+}
+
+async fn clear_hold(
+    State(state): State<AppState>,
+    operator: Operator,
+    ApiPath(siren): ApiPath<String>,
+    ApiJson(request): ApiJson<ReasonRequest>,
+) -> Result<Json<Value>, Problem> {
+    let log = crate::billing::standing::set_hold(
+        &state.trust,
+        &siren,
+        false,
+        &request.reason,
+        &operator.label,
+    )
+    .await
+    .map_err(trust_problem)?;
+    Ok(Json(json!({"log": log})))
 }

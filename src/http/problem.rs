@@ -70,6 +70,12 @@ pub mod types {
             "The OpenID provider could not be reached; nothing was decided. Retry later.");
         MANDATE_REJECTED = ("mandate-rejected", 403, "Mandate does not allow this",
             "The presented mandate is for another organisation, lacks the power, or cannot be delegated further.");
+        SIGNATURE_REJECTED = ("signature-rejected", 422, "Signature rejected",
+            "A JWS (a representative's signature, a receipt, a token) is malformed, made with the wrong key or does not verify; `detail` says which.");
+        INVALID_CLIENT = ("invalid-client", 401, "Client authentication failed",
+            "The client assertion (RFC 7523) was refused; `error` is the OAuth 2.0 error code and `detail` says why.");
+        RECEIPT_REJECTED = ("receipt-rejected", 422, "Receipt rejected",
+            "The receipt is authentic but breaks a rule (no valid permit, terminated contract, over its limits); the attempt was logged at `log.index`.");
         NOT_CONFIGURED = ("not-configured", 501, "Not configured",
             "This feature needs configuration this service does not have.");
         LOG_UNAVAILABLE = ("log-unavailable", 503, "Log unavailable",

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/.well-known/did.json", get(did_document))
         .route("/contexts/v1", get(context))
+        .route("/schemas/{name}", get(schema))
         .route("/v1/status/{list}", get(status_list))
         .route("/v1/challenges", get(challenge))
         .route("/v1/vc-api/credentials/verify", post(verify_credential))
@@ -128,6 +129,17 @@ async fn context() -> Response {
         HeaderValue::from_static("public, max-age=86400"),
     );
     response
+}
+
+async fn schema(Path(name): Path<String>) -> Result<Response, Problem> {
+    let text = crate::trust::schemas::schema(&name)
+        .ok_or_else(|| Problem::not_found(format!("no schema {name:?}")))?;
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/schema+json"),
+    );
+    Ok(response)
 }
 
 /// A signed status list: the log index it reflects, when it was signed, the credential.

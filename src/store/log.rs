@@ -2,7 +2,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::projection::{Bind, SqlOp, project};
+use super::projection::{SqlOp, project};
 use super::{Store, StoreError, to_i64, to_u64};
 use crate::entry;
 use crate::ledger::hash::Hash;
@@ -278,15 +278,10 @@ impl LogStorage for Store {
                     .map_err(storage_error)?;
             }
             for op in projections {
-                let mut query = sqlx::query(op.sql);
-                for bind in op.binds {
-                    query = match bind {
-                        Bind::Int(value) => query.bind(value),
-                        Bind::Text(value) => query.bind(value),
-                        Bind::OptText(value) => query.bind(value),
-                    };
-                }
-                query.execute(&mut *tx).await.map_err(storage_error)?;
+                crate::bound_query!(op)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(storage_error)?;
             }
             sqlx::query(
                 "INSERT INTO log_checkpoints (size, root, checkpoint, created_at_ms) \

@@ -10,10 +10,15 @@
 //! | [`log`]        | the ledger's storage contract: entries, tiles, head, history |
 //! | [`projection`] | query tables derived from entries, in the commit transaction |
 //! | [`trust`]      | participants, credentials, people, grants, challenges        |
+//! | [`audit`]      | auditors' filtered queries over the audit index              |
 
+pub mod audit;
+pub mod billing;
+pub mod exchange;
 pub mod log;
 pub mod projection;
 pub mod trust;
+pub mod witness;
 
 use std::str::FromStr;
 use std::time::Duration;

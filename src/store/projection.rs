@@ -11,6 +11,9 @@
 
 use crate::entry::{self, Entry};
 
+mod audit;
+mod exchange;
+
 /// A value bound to a statement parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Bind {
@@ -24,6 +27,24 @@ pub enum Bind {
 pub struct SqlOp {
     pub sql: &'static str,
     pub binds: Vec<Bind>,
+}
+
+/// An [`SqlOp`] as a `sqlx` query with its parameters bound, for whichever backend the
+/// surrounding code runs on (the query type is inferred from where it is executed).
+#[macro_export]
+macro_rules! bound_query {
+    ($op:expr) => {{
+        let op: $crate::store::projection::SqlOp = $op;
+        let mut query = sqlx::query(op.sql);
+        for bind in op.binds {
+            query = match bind {
+                $crate::store::projection::Bind::Int(value) => query.bind(value),
+                $crate::store::projection::Bind::Text(value) => query.bind(value),
+                $crate::store::projection::Bind::OptText(value) => query.bind(value),
+            };
+        }
+        query
+    }};
 }
 
 fn op(sql: &'static str, binds: Vec<Bind>) -> SqlOp {
@@ -41,14 +62,36 @@ const SET_ANCHORS_VERSION: &str = "INSERT INTO trust_state (id, anchors_version,
 const SET_PARTICIPANT_STATUS: &str = "UPDATE participants \
      SET status = $1, status_reason = $2, updated_index = $3 WHERE siren = $4";
 
-/// The statements that apply the entry at `index` to the projections. Entries of types
-/// without a projection (and bytes that are not a known entry) give none.
+/// The statements that apply the entry at `index` to the projections: its rows in the
+/// audit index (every entry has some, even bytes that are not a known entry) and, for types
+/// with a domain projection, that projection's statements first.
 pub fn project(index: u64, data: &[u8]) -> Vec<SqlOp> {
-    let Ok(decoded) = entry::decode(data) else {
-        return Vec::new();
-    };
     let idx = i64::try_from(index).unwrap_or(i64::MAX);
-    match decoded.entry {
+    let Ok(decoded) = entry::decode(data) else {
+        return audit::project_unknown(idx, data);
+    };
+    let time = entry::format_time(decoded.envelope.time);
+    // The audit rows come after the domain's: a contract's parties are read from the
+    // `contracts` row that `contract.agreed` inserts.
+    let audit_ops = audit::project(idx, &decoded);
+    let mut ops = domain(idx, &time, decoded.entry);
+    ops.extend(audit_ops);
+    ops
+}
+
+/// Only the audit-index statements of the entry at `index` (to index entries logged before
+/// the audit index existed).
+pub fn audit_only(index: u64, data: &[u8]) -> Vec<SqlOp> {
+    let idx = i64::try_from(index).unwrap_or(i64::MAX);
+    match entry::decode(data) {
+        Ok(decoded) => audit::project(idx, &decoded),
+        Err(_) => audit::project_unknown(idx, data),
+    }
+}
+
+/// The domain projections of one decoded entry.
+fn domain(idx: i64, time: &str, entry: Entry) -> Vec<SqlOp> {
+    match entry {
         Entry::TrustAnchorAdded(added) => {
             let id = added
                 .anchor
@@ -120,6 +163,20 @@ pub fn project(index: u64, data: &[u8]) -> Vec<SqlOp> {
             for key in &registered.connector_keys {
                 ops.push(add_key(&registered.siren, key, idx));
             }
+            for credential in &registered.credentials {
+                ops.push(op(
+                    "INSERT INTO participant_credentials \
+                     (siren, sha256, credential_types, issuer, log_index) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    vec![
+                        text(&registered.siren),
+                        text(&credential.sha256),
+                        Bind::Text(credential.types.join(" ")),
+                        text(&credential.issuer),
+                        Bind::Int(idx),
+                    ],
+                ));
+            }
             ops
         }
         Entry::ParticipantKeyAdded(added) => vec![add_key(&added.siren, &added.key, idx)],
@@ -146,7 +203,7 @@ pub fn project(index: u64, data: &[u8]) -> Vec<SqlOp> {
                 text(&reinstated.siren),
             ],
         )],
-        _ => Vec::new(),
+        other => exchange::project(idx, time, other),
     }
 }
 

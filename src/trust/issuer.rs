@@ -184,7 +184,7 @@ impl Issuer {
         subject: Value,
     ) -> Value {
         let list_url = self.status_list_url(status.0);
-        json!({
+        let mut credential = json!({
             "@context": [CREDENTIALS_V2, CONTEXT_URL],
             "id": id,
             "type": ["VerifiableCredential", kind],
@@ -199,6 +199,10 @@ impl Issuer {
                 "statusListIndex": status.1.to_string(),
                 "statusListCredential": list_url,
             },
-        })
+        });
+        if let Some(schema) = super::schemas::schema_id(kind) {
+            credential["credentialSchema"] = json!({"id": schema, "type": "JsonSchema"});
+        }
+        credential
     }
 }

@@ -585,6 +585,16 @@ pub fn presented_mandate<'a>(
     Ok(mandate)
 }
 
+/// The salted commitment to the mandate holder's e-mail (empty when the mandate has none).
+pub fn email_commitment(mandate: &VerifiedCredential) -> &str {
+    mandate
+        .subject
+        .get("person")
+        .and_then(|p| p.get("emailCommitment"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
 /// The SIREN a mandate acts for.
 pub fn mandate_siren(mandate: &VerifiedCredential) -> Result<String, TrustFailure> {
     mandate

@@ -14,6 +14,7 @@
 //! | [`issuer`]         | this service's did:web identity, signing credentials         |
 //! | [`powers`]         | a mandate's powers as ODRL permissions, decided by ODRL       |
 //! | [`mandates`]       | the three ways to a mandate, and revocation                   |
+//! | [`schemas`]        | JSON Schemas of the credentials issued here                   |
 //! | [`service`]        | the assembled trust service                                   |
 //! | [`wallet`]         | a holder key signing presentations (demo, connector, tests)   |
 //! | [`proconnect`]     | ProConnect (OpenID Connect) sign-in, verified server-side     |
@@ -27,6 +28,7 @@ pub mod legal_category;
 pub mod mandates;
 pub mod powers;
 pub mod proconnect;
+pub mod schemas;
 pub mod service;
 pub mod sirene;
 pub mod siret;

@@ -6,6 +6,10 @@
 //! |------------|-----------------------------------------------|
 //! | [`source`] | reading a published log over HTTP or on disk  |
 //! | [`log`]    | verifying the whole log, streaming            |
+//! | [`bundle`] | offline audit bundles: format and checks      |
+//! | [`witness`] | witnesses' cosignatures against a quorum     |
 
+pub mod bundle;
 pub mod log;
 pub mod source;
+pub mod witness;

@@ -284,6 +284,7 @@ pub fn record_entry(n: u64) -> GovernanceRecorded {
         document_sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(n.to_be_bytes())),
         reference: Some(format!("N-{n}")),
         recorded_by: "test".into(),
+        anchors_version: "0".repeat(64),
     }
 }
 

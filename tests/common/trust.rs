@@ -397,3 +397,193 @@ impl StatusListServer {
         self.revoked.lock().unwrap().push(index);
     }
 }
+
+pub const DANONE: &str = "55203253400646";
+pub const LYON: &str = "21690123100011";
+pub const OFFICER_ACR: &str = "https://proconnect.gouv.fr/assurance/certification-dirigeant";
+pub const CHECKED_ACR: &str = "https://proconnect.gouv.fr/assurance/consistency-checked";
+
+/// The personas most trust tests need: a certified officer and an employee of DANONE, a
+/// certified officer of DONNEES TERRITORIALES (another SIREN).
+pub fn standard_personas() -> Value {
+    json!({
+        "officer": persona("sub-officer", "Camille", "Lefèvre", "camille.lefevre@danone.example.fr", DANONE, OFFICER_ACR),
+        "employee": persona("sub-employee", "Thomas", "Girard", "thomas.girard@danone.example.fr", DANONE, CHECKED_ACR),
+        "other_officer": persona("sub-other", "Inès", "Moreau", "ines.moreau@donnees.example.fr", "73282932000074", OFFICER_ACR),
+    })
+}
+
+/// A service on `kind` with the local Sirene API and OpenID provider, the anchors of
+/// [`write_anchors`] (plus `external`), and `adjust` applied to its configuration.
+pub struct TrustEnv {
+    pub server: super::TestServer,
+    _oidc: OidcProvider,
+    _sirene: SireneStub,
+    _dir: tempfile::TempDir,
+}
+
+impl TrustEnv {
+    pub async fn start(
+        kind: super::Db,
+        external: &[(&str, &str, &[&str])],
+        adjust: impl FnOnce(&mut clearinghouse::config::Config),
+    ) -> TrustEnv {
+        use clearinghouse::ledger::note::{ALG_ED25519, NoteSigner};
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let sirene = SireneStub::start().await;
+        let oidc = OidcProvider::start(
+            dir.path(),
+            &format!("{base}/v1/auth/proconnect/callback"),
+            standard_personas(),
+        )
+        .await;
+        let anchors = dir.path().join("anchors");
+        write_anchors(&anchors, &oidc.issuer, external);
+        let db = super::TestDb::new(kind).await;
+        let mut config = super::test_config(&db);
+        config.trust.anchors_dir = anchors;
+        config.trust.allow_http_did_web = true;
+        config.trust.status_cache_seconds = 0;
+        config.sirene.base_url = sirene.base.clone();
+        config.sirene.api_key = Some(SIRENE_KEY.into());
+        config.proconnect.issuer = oidc.issuer.clone();
+        config.proconnect.client_id = Some(CLIENT_ID.into());
+        config.proconnect.client_secret = Some(CLIENT_SECRET.into());
+        adjust(&mut config);
+        let signer = NoteSigner::generate(super::ORIGIN, ALG_ED25519).unwrap();
+        let server =
+            super::TestServer::start_on_listener(db, signer, config, listener, |_| {}).await;
+        TrustEnv {
+            server,
+            _oidc: oidc,
+            _sirene: sirene,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    /// Sign in through the provider as `persona`, binding mandates to `holder`.
+    pub async fn sign_in(&self, persona: &str, holder: &DidKey) -> (u16, Value) {
+        let response = browser()
+            .get(self.url(&format!(
+                "/v1/auth/proconnect/login?holder={}&login_hint={persona}",
+                holder.did
+            )))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Sign in as `persona` and return its (OrganisationCredential, MandateCredential).
+    pub async fn credentials_of(&self, persona: &str, holder: &DidKey) -> (Value, Value) {
+        let (status, outcome) = self.sign_in(persona, holder).await;
+        assert_eq!(status, 200, "{outcome}");
+        (
+            credential_of(&outcome, "OrganisationCredential").clone(),
+            credential_of(&outcome, "MandateCredential").clone(),
+        )
+    }
+
+    pub async fn challenge(&self) -> String {
+        let (status, body) = self.get("/v1/challenges").await;
+        assert_eq!(status, 200, "{body}");
+        body["challenge"].as_str().unwrap().to_owned()
+    }
+
+    /// A presentation bound to a fresh challenge and this service's domain.
+    pub async fn present(&self, holder: &DidKey, credentials: &[Value]) -> Value {
+        let challenge = self.challenge().await;
+        holder.present(credentials, Some(&challenge), Some(&self.server.base))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.server.client.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST JSON, with the operator's token when `operator`.
+    pub async fn post(&self, path: &str, body: &Value, operator: bool) -> (u16, Value) {
+        let mut request = self.server.client.post(self.url(path)).json(body);
+        if operator {
+            request = request.bearer_auth(super::OPERATOR_TOKEN);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The log entry at `index`, parsed.
+    pub async fn entry(&self, index: u64) -> Value {
+        let (status, entry) = self.get(&format!("/log/entries/{index}")).await;
+        assert_eq!(status, 200, "entry {index}: {entry}");
+        entry
+    }
+
+    /// The log's size, from its signed checkpoint.
+    pub async fn log_size(&self) -> u64 {
+        use clearinghouse::ledger::note::{NoteVerifier, open_checkpoint};
+        let note = self
+            .server
+            .client
+            .get(self.url("/log/checkpoint"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let verifier = NoteVerifier::from_vkey(&self.server.vkey).unwrap();
+        open_checkpoint(&note, &verifier, super::ORIGIN)
+            .unwrap()
+            .size
+    }
+}
+
+/// The credential of type `kind` in a sign-in outcome.
+pub fn credential_of<'a>(outcome: &'a Value, kind: &str) -> &'a Value {
+    outcome["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"].as_array().unwrap().iter().any(|t| t == kind))
+        .unwrap_or_else(|| panic!("no {kind} in {outcome}"))
+}
+
+/// A server that trusts its own credentials and answers Sirene with the demo's fixture
+/// (no OpenID provider): enough to enrol the demo organisations through the real flows.
+/// `adjust` changes the configuration first. The directory holds the anchors; keep it.
+pub async fn demo_fixture_server(
+    kind: super::Db,
+    adjust: impl FnOnce(&mut clearinghouse::config::Config),
+) -> (super::TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let anchors = dir.path().join("anchors");
+    write_anchors(&anchors, "http://127.0.0.1:9/unused-provider", &[]);
+    let db = super::TestDb::new(kind).await;
+    let mut config = super::test_config(&db);
+    config.trust.anchors_dir = anchors;
+    adjust(&mut config);
+    config.validate().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = super::TestServer::start_on_listener(
+        db,
+        clearinghouse::ledger::note::NoteSigner::generate(
+            super::ORIGIN,
+            clearinghouse::ledger::note::ALG_ED25519,
+        )
+        .unwrap(),
+        config,
+        listener,
+        |options| options.sirene = clearinghouse::demo::sirene_fixture(),
+    )
+    .await;
+    (server, dir)
+}

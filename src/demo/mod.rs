@@ -12,6 +12,8 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::entry::{GovernanceKind, GovernanceRecorded};
+
+mod exchange;
 use crate::http::AppState;
 use crate::journal::JournalError;
 use crate::keys::ensure_key_file;
@@ -21,6 +23,7 @@ use crate::trust::mandates::{self, DeliberationRequest};
 use crate::trust::proconnect::{ACR_CERTIFIED_OFFICER, Identity};
 use crate::trust::sirene::SireneSource;
 use crate::trust::wallet::Wallet;
+pub use exchange::count_limited_agreement;
 
 /// The demo's organisations: SIRET, legal name, catégorie juridique, active.
 /// Real, valid identifiers; the facts are the demo's, not a copy of the register.
@@ -81,7 +84,8 @@ pub async fn seed(state: &AppState, data_dir: &Path) -> anyhow::Result<u64> {
         return Ok(0);
     }
     seed_governance(state).await?;
-    seed_participants(state, data_dir).await?;
+    let parties = seed_participants(state, data_dir).await?;
+    exchange::seed(state, &parties).await?;
     Ok(state.journal.reader().head().head.size - before)
 }
 
@@ -92,69 +96,109 @@ fn demo_wallet(data_dir: &Path, kind: &str, siren: &str) -> anyhow::Result<Walle
     Ok(Wallet::new(signer.signing_key().clone()))
 }
 
-/// Register every active demo organisation through the real flows: a (simulated) ProConnect
-/// sign-in of its representative — an officer for companies, a délibération recorded by the
-/// operator first for public bodies — then a presentation bound to a challenge.
-async fn seed_participants(state: &AppState, data_dir: &Path) -> anyhow::Result<()> {
+/// A demo organisation once registered: its representative (wallet and mandate) and its
+/// connector key.
+pub struct DemoParty {
+    pub siren: String,
+    pub siret: String,
+    pub representative: Wallet,
+    /// The representative's MandateCredential, as issued.
+    pub mandate: serde_json::Value,
+    pub connector: Wallet,
+}
+
+/// Register one organisation through the real flows: a (simulated) ProConnect sign-in of its
+/// representative — an officer for companies, a délibération recorded by the operator first
+/// for public bodies and associations, with `powers` if given — then a presentation bound
+/// to a challenge. Keys are kept under `data_dir` so the demo's connectors can act after a
+/// restart.
+pub async fn enrol(
+    state: &AppState,
+    data_dir: &Path,
+    siret: &str,
+    name: &str,
+    category: &str,
+    powers: Option<serde_json::Value>,
+) -> anyhow::Result<DemoParty> {
     let trust = &state.trust;
-    for (siret, name, category, active) in ORGANISATIONS {
-        if !active {
-            continue;
-        }
-        let siren = &siret[..9];
-        let email = format!("representant@{siren}.demo.invalid");
-        let covered = legal_category::officer_certification_covers(category);
-        if !covered {
-            mandates::record_deliberation(
-                trust,
-                DeliberationRequest {
-                    siret: (*siret).to_owned(),
-                    grantee_email: email.clone(),
-                    document_sha256: hex::encode(Sha256::digest(
-                        format!("Délibération (demo) — {name}").as_bytes(),
-                    )),
-                    powers: None,
-                    max_delegation_depth: 1,
-                    valid_until: Utc::now() + Duration::days(365),
-                },
-                "demo-operator",
-            )
-            .await?;
-        }
-        let representative = demo_wallet(data_dir, "demo-wallets", siren)?;
-        let identity = Identity {
-            issuer: "urn:demo:proconnect".into(),
-            subject: format!("demo-representative-{siren}"),
-            given_name: "Démo".into(),
-            usual_name: format!("Représentant {siren}"),
-            email,
-            uid: None,
-            siret: (*siret).to_owned(),
-            idp_id: "demo".into(),
-            organization_label: Some((*name).to_owned()),
-            roles: Vec::new(),
-            acr: if covered {
-                ACR_CERTIFIED_OFFICER.to_owned()
-            } else {
-                "https://proconnect.gouv.fr/assurance/consistency-checked".to_owned()
+    let siren = &siret[..9];
+    let email = format!("representant@{siren}.demo.invalid");
+    let covered = legal_category::officer_certification_covers(category);
+    if !covered {
+        mandates::record_deliberation(
+            trust,
+            DeliberationRequest {
+                siret: siret.to_owned(),
+                grantee_email: email.clone(),
+                document_sha256: hex::encode(Sha256::digest(
+                    format!("Délibération (demo) — {name}").as_bytes(),
+                )),
+                powers,
+                max_delegation_depth: 1,
+                valid_until: Utc::now() + Duration::days(365),
             },
-            amr: Vec::new(),
-            auth_time: None,
-            id_token_sha256: hex::encode(Sha256::digest(
-                format!("demo sign-in {siren}").as_bytes(),
-            )),
-        };
-        let outcome = mandates::issue_after_sign_in(trust, &identity, representative.did()).await?;
-        let (challenge, _) = trust.new_challenge().await?;
-        let presentation = representative.present(
-            &outcome.credentials,
-            Some(&challenge),
-            Some(trust.public_url()),
-        )?;
-        let connector = demo_wallet(data_dir, "demo-connectors", siren)?;
-        participants::register(trust, &presentation, &[connector.public_jwk()]).await?;
+            "demo-operator",
+        )
+        .await?;
     }
-    Ok(())
+    let representative = demo_wallet(data_dir, "demo-wallets", siren)?;
+    let identity = Identity {
+        issuer: "urn:demo:proconnect".into(),
+        subject: format!("demo-representative-{siren}"),
+        given_name: "Démo".into(),
+        usual_name: format!("Représentant {siren}"),
+        email,
+        uid: None,
+        siret: siret.to_owned(),
+        idp_id: "demo".into(),
+        organization_label: Some(name.to_owned()),
+        roles: Vec::new(),
+        acr: if covered {
+            ACR_CERTIFIED_OFFICER.to_owned()
+        } else {
+            "https://proconnect.gouv.fr/assurance/consistency-checked".to_owned()
+        },
+        amr: Vec::new(),
+        auth_time: None,
+        id_token_sha256: hex::encode(Sha256::digest(format!("demo sign-in {siren}").as_bytes())),
+    };
+    let outcome = mandates::issue_after_sign_in(trust, &identity, representative.did()).await?;
+    let (challenge, _) = trust.new_challenge().await?;
+    let presentation = representative.present(
+        &outcome.credentials,
+        Some(&challenge),
+        Some(trust.public_url()),
+    )?;
+    let connector = demo_wallet(data_dir, "demo-connectors", siren)?;
+    participants::register(trust, &presentation, &[connector.public_jwk()]).await?;
+    let mandate = outcome
+        .credentials
+        .iter()
+        .find(|c| {
+            c.get("type")
+                .and_then(|t| t.as_array())
+                .is_some_and(|t| t.iter().any(|t| t == "MandateCredential"))
+        })
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no mandate was issued for {siren}"))?;
+    Ok(DemoParty {
+        siren: siren.to_owned(),
+        siret: siret.to_owned(),
+        representative,
+        mandate,
+        connector,
+    })
+}
+
+/// Register every active demo organisation.
+async fn seed_participants(state: &AppState, data_dir: &Path) -> anyhow::Result<Vec<DemoParty>> {
+    let mut parties = Vec::new();
+    for (siret, name, category, active) in ORGANISATIONS {
+        if *active {
+            parties.push(enrol(state, data_dir, siret, name, category, None).await?);
+        }
+    }
+    Ok(parties)
 }
 
 /// Anchor a few committee documents.
@@ -195,6 +239,7 @@ async fn seed_governance(state: &AppState) -> Result<u64, JournalError> {
             document_sha256: hex::encode(Sha256::digest(document.as_bytes())),
             reference: Some(reference.to_owned()),
             recorded_by: "demo-operator".to_owned(),
+            anchors_version: state.trust.anchors_version(),
         };
         state
             .journal

@@ -1,0 +1,453 @@
+//! Usage and cost-allocation statements, computed from log entries only.
+//!
+//! Rules, so anyone recomputes the same figures from the same entries:
+//! - **Periods** are calendar months (UTC). A transfer belongs to the month of its first
+//!   receipt's log time (the log's clock, not the connectors').
+//! - **One line per transfer**, billed to the contract's assignee (the consumer), with the
+//!   consumer's account of bytes and records when it posted one, the provider's otherwise.
+//! - **Tariff**: the highest version of the tariffs published (logged) before the transfer's
+//!   first receipt and in force at its time. Exempt classes pay nothing; the first
+//!   `free_transfers_per_period` transfers of a participant in a month are free; otherwise
+//!   per transfer + per GB prorated to the byte, rounded half up to the cent.
+//! - **Subscription**: one line per month for each participant that transferred in it, at
+//!   the tariff of its last transfer (unless exempt), after its transfers.
+//! - **Financing**: each line's gross amount is split by [`super::allocate`] between the
+//!   rules published before the line, in force, whose ODRL eligibility covers it, listed by
+//!   rule id; caps apply per participant and month, envelopes over the rule's whole life,
+//!   consumed in log order across all participants.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use serde::Serialize;
+
+use super::BillingError;
+use super::allocate::{Share, allocate};
+use super::financing::{FinancingRule, SUBSCRIPTION};
+use super::tariff::Tariff;
+use crate::entry::{Decoded, Entry};
+
+/// What the entries say, gathered for computing.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    classes: HashMap<String, String>,
+    /// Contract id → (assigner SIREN, assignee SIREN).
+    contracts: HashMap<String, (String, String)>,
+    transfers: HashMap<String, Transfer>,
+    tariffs: Vec<(u64, Tariff)>,
+    rules: Vec<(u64, FinancingRule)>,
+}
+
+#[derive(Debug, Clone)]
+struct Transfer {
+    id: String,
+    first_index: u64,
+    time: DateTime<Utc>,
+    contract: String,
+    asset: String,
+    /// (bytes, records, receipt index) of each side.
+    consumer: Option<(u64, u64, u64)>,
+    provider: Option<(u64, u64, u64)>,
+}
+
+fn siren_of(party: &str) -> String {
+    party.strip_prefix("urn:siren:").unwrap_or(party).to_owned()
+}
+
+impl Inputs {
+    /// Take one entry into account (entries must be added in log order).
+    pub fn add(&mut self, index: u64, decoded: &Decoded) -> Result<(), BillingError> {
+        let at = decoded.envelope.time;
+        match &decoded.entry {
+            Entry::ParticipantRegistered(p) => {
+                self.classes.insert(p.siren.clone(), p.class.clone());
+            }
+            Entry::ContractAgreed(c) => {
+                self.contracts.insert(
+                    c.contract_id.clone(),
+                    (siren_of(&c.assigner), siren_of(&c.assignee)),
+                );
+            }
+            Entry::ReceiptRecorded(r) => {
+                let transfer = self
+                    .transfers
+                    .entry(r.transfer_id.clone())
+                    .or_insert_with(|| Transfer {
+                        id: r.transfer_id.clone(),
+                        first_index: index,
+                        time: at,
+                        contract: r.contract_id.clone(),
+                        asset: r.asset.clone(),
+                        consumer: None,
+                        provider: None,
+                    });
+                let side = Some((r.bytes, r.records, index));
+                if r.role == "consumer" {
+                    transfer.consumer = side;
+                } else {
+                    transfer.provider = side;
+                }
+            }
+            Entry::TariffPublished(t) => {
+                let tariff = Tariff::from_json(&format!("tariff at log index {index}"), &t.tariff)?;
+                self.tariffs.push((index, tariff));
+            }
+            Entry::FinancingPublished(f) => {
+                let rule = FinancingRule::from_json(
+                    &format!("financing rule at log index {index}"),
+                    &f.rule,
+                )?;
+                self.rules.push((index, rule));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn tariff_for(&self, index: u64, at: DateTime<Utc>) -> Option<&Tariff> {
+        self.tariffs
+            .iter()
+            .filter(|(published, t)| *published < index && t.in_force(at))
+            .map(|(_, t)| t)
+            .max_by_key(|t| (t.version, t.valid_from))
+    }
+}
+
+/// A calendar month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Month {
+    pub fn of(at: DateTime<Utc>) -> Month {
+        Month {
+            year: at.year(),
+            month: at.month(),
+        }
+    }
+
+    /// Parse `YYYY-MM`.
+    pub fn parse(text: &str) -> Option<Month> {
+        let (year, month) = text.split_once('-')?;
+        let month = Month {
+            year: year.parse().ok()?,
+            month: month.parse().ok()?,
+        };
+        (text.len() == 7 && (1..=12).contains(&month.month)).then_some(month)
+    }
+
+    /// The first instant after the month.
+    pub fn end_exclusive(self) -> DateTime<Utc> {
+        let (year, month) = if self.month == 12 {
+            (self.year + 1, 1)
+        } else {
+            (self.year, self.month + 1)
+        };
+        Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    /// The last instant of the month (subscription lines are dated there).
+    fn end(self) -> DateTime<Utc> {
+        self.end_exclusive() - chrono::Duration::milliseconds(1)
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// One financer's part of a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FinancerRow {
+    pub rule: String,
+    pub financer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub siren: Option<String>,
+    pub kind: String,
+    pub instrument: String,
+    pub rate_bp: u32,
+    pub amount_cents: i64,
+    pub envelope_left_cents: i64,
+}
+
+/// One billable line: usage, price and its allocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    /// `transfer` or `subscription`.
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
+    pub target: String,
+    pub time: String,
+    pub bytes: u64,
+    pub records: u64,
+    /// Log index of the receipt the figures come from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_index: Option<u64>,
+    /// `id@version` of the tariff applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<String>,
+    pub vat_bp: u32,
+    pub gross_cents: i64,
+    /// Why the price is what it is (exempt class, free tier, no tariff…).
+    pub note: String,
+    pub financers: Vec<FinancerRow>,
+    pub participant_cents: i64,
+}
+
+impl Line {
+    /// A line of `gross` cents at `tariff`, not yet allocated (the participant owes it all).
+    fn priced(
+        kind: &str,
+        target: &str,
+        at: DateTime<Utc>,
+        tariff: Option<&Tariff>,
+        gross: i64,
+        note: String,
+    ) -> Line {
+        Line {
+            kind: kind.to_owned(),
+            transfer_id: None,
+            contract: None,
+            target: target.to_owned(),
+            time: crate::entry::format_time(at),
+            bytes: 0,
+            records: 0,
+            receipt_index: None,
+            tariff: tariff.map(|t| format!("{}@{}", t.id, t.version)),
+            vat_bp: tariff.map(|t| t.vat_bp).unwrap_or(0),
+            gross_cents: gross,
+            note,
+            financers: Vec::new(),
+            participant_cents: gross,
+        }
+    }
+}
+
+/// A participant's statement for one month: the usage statement (relevé d'usage) and the
+/// cost-allocation statement (état de répartition) in one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub siren: String,
+    pub class: String,
+    pub period: String,
+    pub lines: Vec<Line>,
+    pub gross_cents: i64,
+    /// Total per financing rule.
+    pub financed_cents: BTreeMap<String, i64>,
+    pub participant_cents: i64,
+}
+
+struct Running {
+    /// Envelope left per rule id.
+    envelopes: HashMap<String, i64>,
+    /// Cap left per (rule, participant) for the current month.
+    caps: HashMap<(String, String), i64>,
+}
+
+fn allocate_line(
+    inputs: &Inputs,
+    running: &mut Running,
+    line: &mut Line,
+    siren: &str,
+    class: &str,
+    index: u64,
+    at: DateTime<Utc>,
+) -> Result<(), BillingError> {
+    let mut eligible: Vec<&FinancingRule> = inputs
+        .rules
+        .iter()
+        .filter(|(published, _)| *published < index)
+        .map(|(_, rule)| rule)
+        .filter(|rule| rule.covers(siren, class, &line.target, at).0)
+        .collect();
+    // The latest version of each rule id, listed by id.
+    eligible.sort_by(|a, b| a.id.cmp(&b.id).then(b.version.cmp(&a.version)));
+    eligible.dedup_by(|later, first| later.id == first.id);
+    let shares: Vec<Share> = eligible
+        .iter()
+        .map(|rule| Share {
+            financer: rule.id.clone(),
+            rate_bp: rule.rate_bp,
+            cap_remaining: *running
+                .caps
+                .get(&(rule.id.clone(), siren.to_owned()))
+                .unwrap_or(&rule.cap_cents),
+            envelope_remaining: *running
+                .envelopes
+                .get(&rule.id)
+                .unwrap_or(&rule.envelope_cents),
+        })
+        .collect();
+    let split = allocate(line.gross_cents, &shares)?;
+    for (rule, (_, amount)) in eligible.iter().zip(&split.financed) {
+        let share = shares
+            .iter()
+            .find(|s| s.financer == rule.id)
+            .ok_or_else(|| BillingError::Computation("allocation lost a financer".into()))?;
+        let envelope_left = share.envelope_remaining - amount;
+        running.envelopes.insert(rule.id.clone(), envelope_left);
+        running.caps.insert(
+            (rule.id.clone(), siren.to_owned()),
+            share.cap_remaining - amount,
+        );
+        line.financers.push(FinancerRow {
+            rule: format!("{}@{}", rule.id, rule.version),
+            financer: rule.financer_name.clone(),
+            siren: rule.financer_siren.clone(),
+            kind: rule.financer_kind.clone(),
+            instrument: rule.instrument.clone(),
+            rate_bp: rule.rate_bp,
+            amount_cents: *amount,
+            envelope_left_cents: envelope_left,
+        });
+    }
+    line.participant_cents = split.participant;
+    Ok(())
+}
+
+/// Every participant's statement for `period`, from everything logged up to its end.
+pub fn compute(inputs: &Inputs, period: Month) -> Result<Vec<Statement>, BillingError> {
+    let mut transfers: Vec<&Transfer> = inputs
+        .transfers
+        .values()
+        .filter(|t| Month::of(t.time) <= period)
+        .collect();
+    transfers.sort_by_key(|t| t.first_index);
+    let mut running = Running {
+        envelopes: HashMap::new(),
+        caps: HashMap::new(),
+    };
+    let mut statements: BTreeMap<String, Statement> = BTreeMap::new();
+    let mut month_of_run: Option<Month> = None;
+    // Per participant in the current month: transfers so far, last (index, time).
+    let mut counts: BTreeMap<String, (u32, u64, DateTime<Utc>)> = BTreeMap::new();
+    let mut position = 0;
+    while position <= transfers.len() {
+        let next = transfers.get(position);
+        let month = next.map(|t| Month::of(t.time));
+        // Close the previous month: subscriptions, then reset caps and counters.
+        if month_of_run.is_some() && month != month_of_run {
+            let closing = month_of_run.unwrap_or(period);
+            for (siren, (_, index, _)) in std::mem::take(&mut counts) {
+                let class = inputs.classes.get(&siren).cloned().unwrap_or_default();
+                let end = closing.end();
+                let tariff = inputs.tariff_for(index + 1, end);
+                let (gross, note) = match tariff {
+                    None => (0, "no tariff in force".to_owned()),
+                    Some(t) if t.exempt_classes.contains(&class) => (0, format!("{class}: exempt")),
+                    Some(t) => (t.subscription_cents, "monthly subscription".to_owned()),
+                };
+                let mut line = Line::priced("subscription", SUBSCRIPTION, end, tariff, gross, note);
+                allocate_line(
+                    inputs,
+                    &mut running,
+                    &mut line,
+                    &siren,
+                    &class,
+                    index + 1,
+                    end,
+                )?;
+                if closing == period {
+                    push(&mut statements, &siren, &class, period, line);
+                }
+            }
+            running.caps.clear();
+        }
+        let Some(transfer) = next else { break };
+        month_of_run = month;
+        position += 1;
+        let Some((_, payer)) = inputs.contracts.get(&transfer.contract) else {
+            return Err(BillingError::Computation(format!(
+                "transfer {} refers to contract {}, which the entries do not hold",
+                transfer.id, transfer.contract
+            )));
+        };
+        let class = inputs.classes.get(payer).cloned().unwrap_or_default();
+        let (bytes, records, receipt_index) =
+            transfer
+                .consumer
+                .or(transfer.provider)
+                .unwrap_or((0, 0, transfer.first_index));
+        let counter =
+            counts
+                .entry(payer.clone())
+                .or_insert((0, transfer.first_index, transfer.time));
+        counter.0 += 1;
+        counter.1 = transfer.first_index;
+        counter.2 = transfer.time;
+        let used = counter.0;
+        let tariff = inputs.tariff_for(transfer.first_index, transfer.time);
+        let (gross, note) = match tariff {
+            None => (0, "no tariff in force".to_owned()),
+            Some(t) if t.exempt_classes.contains(&class) => (0, format!("{class}: exempt")),
+            Some(t) if used <= t.free_transfers => {
+                (0, format!("free tier ({used} of {})", t.free_transfers))
+            }
+            Some(t) => (t.transfer_price(bytes), "per transfer + per GB".to_owned()),
+        };
+        let mut line = Line::priced(
+            "transfer",
+            &transfer.asset,
+            transfer.time,
+            tariff,
+            gross,
+            note,
+        );
+        line.transfer_id = Some(transfer.id.clone());
+        line.contract = Some(transfer.contract.clone());
+        line.bytes = bytes;
+        line.records = records;
+        line.receipt_index = Some(receipt_index);
+        allocate_line(
+            inputs,
+            &mut running,
+            &mut line,
+            payer,
+            &class,
+            transfer.first_index,
+            transfer.time,
+        )?;
+        if Month::of(transfer.time) == period {
+            push(&mut statements, payer, &class, period, line);
+        }
+    }
+    Ok(statements.into_values().collect())
+}
+
+fn push(
+    statements: &mut BTreeMap<String, Statement>,
+    siren: &str,
+    class: &str,
+    period: Month,
+    line: Line,
+) {
+    let statement = statements
+        .entry(siren.to_owned())
+        .or_insert_with(|| Statement {
+            siren: siren.to_owned(),
+            class: class.to_owned(),
+            period: period.to_string(),
+            lines: Vec::new(),
+            gross_cents: 0,
+            financed_cents: BTreeMap::new(),
+            participant_cents: 0,
+        });
+    statement.gross_cents += line.gross_cents;
+    statement.participant_cents += line.participant_cents;
+    for row in &line.financers {
+        *statement
+            .financed_cents
+            .entry(row.rule.clone())
+            .or_default() += row.amount_cents;
+    }
+    statement.lines.push(line);
+}

@@ -1,0 +1,370 @@
+//! `/v1/audit/…`: auditors' filtered queries over the log and offline audit bundles.
+//!
+//! Only the operator and the auditors configured in `[[auth.auditors]]` may read here
+//! ([`Auditor`]); anyone else gets 401/403 and nothing is logged. Every read that is
+//! answered is first logged as an `audit.read` entry (who, what, how many; for a bundle,
+//! its hash): if the log cannot take that entry, the read is refused with 503.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::auth::Auditor;
+use super::extract::ApiQuery;
+use super::governance::journal_problem;
+use super::log::read_problem;
+use super::problem::Problem;
+use crate::entry::{self, AuditRead};
+use crate::journal::b64_hashes;
+use crate::store::StoreError;
+use crate::store::audit::AuditFilter;
+use crate::verify::bundle::{BUNDLE_FORMAT, Bundle, BundleAnchors, BundleConsistency, BundleEntry};
+
+/// Most entries one page of `/v1/audit/entries` returns.
+pub const MAX_PAGE: u32 = 500;
+/// Default page size.
+pub const DEFAULT_PAGE: u32 = 100;
+/// Most entries one bundle holds; a larger selection must be split (by period).
+pub const MAX_BUNDLE_ENTRIES: u32 = 2000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/audit/entries", get(entries))
+        .route("/v1/audit/bundles", get(bundle))
+}
+
+/// The filters of `/v1/audit/entries`; every filter given must hold.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesQuery {
+    /// Entry type, e.g. `decision.made`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// SIREN of a participant the entry involves (named in it, or a party of its contract).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
+    /// Asset (decision target, receipt asset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+    /// Entry time, RFC 3339, inclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Entry time, RFC 3339, exclusive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Cursor: only entries after this index (the previous page's `next`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// The selection of `/v1/audit/bundles`: at least one of contract, participant, from, to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleQuery {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// A log size the auditor saw earlier: the bundle then proves the log extends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_size: Option<u64>,
+}
+
+/// One entry of a page.
+#[derive(Debug, Serialize)]
+pub struct Item {
+    pub index: u64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub time: String,
+    /// The entry as logged (decoded JSON).
+    pub entry: Value,
+}
+
+/// A page of entries.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<u64>,
+    /// The log size the page was read at.
+    pub tree_size: u64,
+}
+
+fn text_filter(name: &str, value: &Option<String>) -> Result<Option<String>, Problem> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_empty() || v.len() > 500 || v.chars().any(char::is_control) => {
+            Err(Problem::invalid_parameter(
+                name,
+                format!("{name} must be 1 to 500 printable characters"),
+            ))
+        }
+        Some(v) => Ok(Some(v.clone())),
+    }
+}
+
+fn time_filter(name: &str, value: &Option<String>) -> Result<Option<i64>, Problem> {
+    value
+        .as_deref()
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.timestamp_millis())
+                .map_err(|_| {
+                    Problem::invalid_parameter(
+                        name,
+                        format!("{name} must be an RFC 3339 time, e.g. 2026-01-01T00:00:00Z"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+fn filter(
+    kind: &Option<String>,
+    participant: &Option<String>,
+    contract: &Option<String>,
+    asset: &Option<String>,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Result<AuditFilter, Problem> {
+    Ok(AuditFilter {
+        kind: text_filter("type", kind)?,
+        participant: text_filter("participant", participant)?,
+        contract: text_filter("contract", contract)?,
+        asset: text_filter("asset", asset)?,
+        from_ms: time_filter("from", from)?,
+        to_ms: time_filter("to", to)?,
+    })
+}
+
+fn store_problem(error: StoreError) -> Problem {
+    match error {
+        StoreError::Unavailable(e) => Problem::log_unavailable(&e),
+        other => Problem::internal(&other),
+    }
+}
+
+/// Log the read before answering it; a log that cannot take it refuses the read.
+async fn log_read(state: &AppState, read: AuditRead) -> Result<(), Problem> {
+    state
+        .journal
+        .append(Utc::now(), &read)
+        .await
+        .map_err(journal_problem)?;
+    Ok(())
+}
+
+/// `GET /v1/audit/entries`: entries matching the filters, in index order, paginated.
+async fn entries(
+    State(state): State<AppState>,
+    auditor: Auditor,
+    ApiQuery(query): ApiQuery<EntriesQuery>,
+) -> Result<Json<Page>, Problem> {
+    let filter = filter(
+        &query.kind,
+        &query.participant,
+        &query.contract,
+        &query.asset,
+        &query.from,
+        &query.to,
+    )?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Problem::invalid_parameter(
+            "limit",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let size = state.journal.reader().head().head.size;
+    let mut rows = state
+        .store
+        .audit_entries(&filter, query.after, size, limit + 1)
+        .await
+        .map_err(store_problem)?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|(i, _)| *i)
+    } else {
+        None
+    };
+    let mut items = Vec::with_capacity(rows.len());
+    for (index, data) in rows {
+        let (kind, time) = entry::peek(&data)
+            .map(|(kind, time)| (kind, entry::format_time(time)))
+            .unwrap_or_else(|| ("unknown".into(), String::new()));
+        let entry = serde_json::from_slice(&data).unwrap_or(Value::Null);
+        items.push(Item {
+            index,
+            kind,
+            time,
+            entry,
+        });
+    }
+    log_read(
+        &state,
+        AuditRead {
+            reader: auditor.label,
+            request: "entries".into(),
+            query: serde_json::to_value(&query).unwrap_or(Value::Null),
+            results: items.len() as u64,
+            tree_size: Some(size),
+            bundle_sha256: None,
+        },
+    )
+    .await?;
+    Ok(Json(Page {
+        items,
+        next,
+        tree_size: size,
+    }))
+}
+
+/// `GET /v1/audit/bundles`: an offline audit bundle of the selected entries.
+async fn bundle(
+    State(state): State<AppState>,
+    auditor: Auditor,
+    ApiQuery(query): ApiQuery<BundleQuery>,
+) -> Result<Response, Problem> {
+    if query.contract.is_none()
+        && query.participant.is_none()
+        && query.from.is_none()
+        && query.to.is_none()
+    {
+        return Err(Problem::invalid_parameter(
+            "contract",
+            "a bundle is per contract, per participant or per period: give contract, \
+             participant, or from/to",
+        ));
+    }
+    let filter = filter(
+        &query.kind,
+        &query.participant,
+        &query.contract,
+        &query.asset,
+        &query.from,
+        &query.to,
+    )?;
+    let reader = state.journal.reader();
+    let head = reader.head();
+    let size = head.head.size;
+    if let Some(old) = query.since_size
+        && old > size
+    {
+        return Err(Problem::invalid_parameter(
+            "since_size",
+            format!("since_size {old} is larger than the log ({size} entries)"),
+        ));
+    }
+    let rows = state
+        .store
+        .audit_entries(&filter, None, size, MAX_BUNDLE_ENTRIES + 1)
+        .await
+        .map_err(store_problem)?;
+    if rows.len() > MAX_BUNDLE_ENTRIES as usize {
+        return Err(Problem::unprocessable(format!(
+            "the selection holds more than {MAX_BUNDLE_ENTRIES} entries; split it by period \
+             (from/to)"
+        ))
+        .with("max_entries", MAX_BUNDLE_ENTRIES));
+    }
+    let mut entries = Vec::with_capacity(rows.len());
+    for (index, data) in rows {
+        let path = reader
+            .inclusion_proof(index, size)
+            .await
+            .map_err(read_problem)?;
+        entries.push(BundleEntry {
+            index,
+            data: B64.encode(&data),
+            inclusion_path: b64_hashes(&path),
+        });
+    }
+    let consistency = match query.since_size {
+        None => None,
+        Some(old) => {
+            let proof = reader
+                .consistency_proof(old, size)
+                .await
+                .map_err(read_problem)?;
+            let old_root = reader.root_at(old).await.map_err(read_problem)?;
+            let old_checkpoint = state
+                .store
+                .checkpoint_at(old)
+                .await
+                .map_err(store_problem)?
+                .map(|c| c.checkpoint);
+            Some(BundleConsistency {
+                old_size: old,
+                old_root: B64.encode(old_root),
+                old_checkpoint,
+                proof: b64_hashes(&proof),
+            })
+        }
+    };
+    let (anchors, version) = state.store.trust_anchors().await.map_err(store_problem)?;
+    let bundle = Bundle {
+        format: BUNDLE_FORMAT.into(),
+        origin: state.journal.origin().to_owned(),
+        vkey: state.journal.verifier().vkey(),
+        query: serde_json::to_value(&query).unwrap_or(Value::Null),
+        created_at: entry::format_time(Utc::now()),
+        checkpoint: head.head.checkpoint.clone(),
+        entries,
+        consistency,
+        trust_anchors: BundleAnchors {
+            version,
+            anchors: anchors
+                .into_iter()
+                .map(|(_, definition)| definition)
+                .collect(),
+        },
+    };
+    let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| Problem::internal(&e))?;
+    log_read(
+        &state,
+        AuditRead {
+            reader: auditor.label,
+            request: "bundle".into(),
+            query: bundle.query.clone(),
+            results: bundle.entries.len() as u64,
+            tree_size: Some(size),
+            bundle_sha256: Some(hex::encode(Sha256::digest(&bytes))),
+        },
+    )
+    .await?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"audit-bundle.json\""),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

@@ -1,0 +1,111 @@
+//! Audit queries: entries selected through the audit index.
+
+use sqlx::QueryBuilder;
+
+use super::projection::audit_only;
+use super::{Store, StoreError, to_i64, to_u64};
+use crate::with_pool;
+
+/// Which entries an auditor asks for. Every filter given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub kind: Option<String>,
+    /// A SIREN the entry involves (named in it, or a party of its contract).
+    pub participant: Option<String>,
+    pub contract: Option<String>,
+    pub asset: Option<String>,
+    /// Entry time, inclusive, in milliseconds since the epoch.
+    pub from_ms: Option<i64>,
+    /// Entry time, exclusive.
+    pub to_ms: Option<i64>,
+}
+
+impl Store {
+    /// Entries matching `filter` with index in `(after, below)`, in index order, at most
+    /// `limit`: each as its index and its bytes.
+    pub async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        after: Option<u64>,
+        below: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let after = match after {
+            Some(index) => to_i64(index, "index")?,
+            None => -1,
+        };
+        let below = to_i64(below, "size")?;
+        let rows: Vec<(i64, Vec<u8>)> = with_pool!(self, |pool| {
+            let mut query = QueryBuilder::new(
+                "SELECT e.idx, e.data FROM log_entries e JOIN \
+                 (SELECT DISTINCT log_index FROM audit_index WHERE log_index > ",
+            );
+            query.push_bind(after);
+            query.push(" AND log_index < ").push_bind(below);
+            query
+                .push(" AND siren = ")
+                .push_bind(filter.participant.clone().unwrap_or_default());
+            if let Some(kind) = &filter.kind {
+                query.push(" AND entry_type = ").push_bind(kind.clone());
+            }
+            if let Some(contract) = &filter.contract {
+                query
+                    .push(" AND contract_id = ")
+                    .push_bind(contract.clone());
+            }
+            if let Some(asset) = &filter.asset {
+                query.push(" AND asset = ").push_bind(asset.clone());
+            }
+            if let Some(from) = filter.from_ms {
+                query.push(" AND time_ms >= ").push_bind(from);
+            }
+            if let Some(to) = filter.to_ms {
+                query.push(" AND time_ms < ").push_bind(to);
+            }
+            query.push(" ORDER BY log_index LIMIT ");
+            query.push_bind(i64::from(limit));
+            query.push(") a ON a.log_index = e.idx ORDER BY e.idx");
+            query.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(idx, data)| Ok((to_u64(idx, "index")?, data)))
+            .collect()
+    }
+
+    /// Index the entries the audit index does not hold yet (those logged before it
+    /// existed), in batches; returns how many. Idempotent: safe to run at every start.
+    pub async fn backfill_audit_index(&self) -> Result<u64, StoreError> {
+        const BATCH: i64 = 1000;
+        let mut next: i64 = with_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COALESCE(MAX(log_index) + 1, 0) FROM audit_index")
+                .fetch_one(pool)
+                .await?
+        });
+        let mut done = 0;
+        loop {
+            let rows: Vec<(i64, Vec<u8>)> = with_pool!(self, |pool| {
+                sqlx::query_as(
+                    "SELECT idx, data FROM log_entries WHERE idx >= $1 ORDER BY idx LIMIT $2",
+                )
+                .bind(next)
+                .bind(BATCH)
+                .fetch_all(pool)
+                .await?
+            });
+            let Some((last, _)) = rows.last() else {
+                return Ok(done);
+            };
+            next = last + 1;
+            with_pool!(self, |pool| {
+                let mut tx = pool.begin().await?;
+                for (idx, data) in &rows {
+                    for op in audit_only(to_u64(*idx, "index")?, data) {
+                        crate::bound_query!(op).execute(&mut *tx).await?;
+                    }
+                }
+                tx.commit().await?;
+            });
+            done += rows.len() as u64;
+        }
+    }
+}
