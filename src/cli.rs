@@ -64,6 +64,22 @@ enum Command {
     /// ODRL tools for policy authors.
     #[command(subcommand)]
     Odrl(OdrlCommand),
+    /// Billing tools for auditors and funders.
+    #[command(subcommand)]
+    Billing(BillingCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BillingCommand {
+    /// Verify a period bundle (`GET /v1/billing/periods/{period}/bundle`) offline and
+    /// recompute every statement from its entries; exit 1 on any difference.
+    Recompute {
+        /// The period bundle file (JSON).
+        file: PathBuf,
+        /// The log's verifier key (`name+id+key`), or a file holding it.
+        #[arg(long)]
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,6 +258,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Witness(args) => witness(args).await,
         Command::Export(args) => export(file, args).await,
         Command::Odrl(command) => odrl(command),
+        Command::Billing(BillingCommand::Recompute { file, key }) => recompute(&file, &key),
     }
 }
 
@@ -361,6 +378,13 @@ async fn demo(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode>
     let config = load(demo_config(), file, args.listen, &args.data)?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    // A fresh demo replays last month's activity first, so the figures span two billing
+    // periods: the clock is set back before anything is logged (log times stay in order)
+    // and comes back to now during seeding.
+    let fresh = !config.key_file().exists();
+    if fresh {
+        crate::clock::set_now(crate::demo::history_start());
+    }
     let keys = Keys {
         log: ensure_key_file(&config.key_file(), &config.log.origin)?,
         issuer: ensure_key_file(&config.issuer_key_file(), ISSUER_KEY_NAME)?
@@ -380,7 +404,12 @@ async fn demo(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode>
     options.sirene = crate::demo::sirene_fixture();
     let vkey = keys.log.verifier().vkey();
     let service = Service::start(&config, keys, options).await?;
-    let seeded = crate::demo::seed(&service.state, &config.data_dir).await?;
+    let seeded = if fresh {
+        crate::demo::seed_two_periods(&service.state, &config.data_dir).await?
+    } else {
+        crate::demo::seed(&service.state, &config.data_dir).await?
+    };
+    crate::clock::reset();
     let base = format!("http://{address}");
     let size = service.state.journal.reader().head().head.size;
     say("Clearing house demo (embedded SQLite; stop with Ctrl-C, data persist)");
@@ -407,6 +436,19 @@ async fn demo(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode>
     say(&format!("  {base}/v1/trust/anchors"));
     say(&format!("  {base}/.well-known/did.json"));
     say(&format!("  {base}/readyz"));
+    say("Audit and billing (bearer: the operator token):");
+    let this_month = crate::billing::statement::Month::of(crate::clock::now());
+    let last_month = crate::billing::statement::Month::of(crate::demo::history_start());
+    for period in [last_month, this_month] {
+        say(&format!("  {base}/v1/billing/statements?period={period}"));
+    }
+    say(&format!("  {base}/v1/billing/periods/{last_month}/bundle"));
+    say(&format!(
+        "  {base}/v1/billing/financing-report?period={last_month}&format=csv"
+    ));
+    say(&format!(
+        "  {base}/v1/indicators?period={this_month}&by=dataset"
+    ));
     say("Verify the log from outside:");
     say(&format!(
         "  cargo run --release -- verify --url {base}/log --key '{vkey}'"
@@ -460,6 +502,71 @@ fn read_vkey(arg: &str) -> anyhow::Result<NoteVerifier> {
         arg.to_owned()
     };
     Ok(NoteVerifier::from_vkey(&text)?)
+}
+
+/// `billing recompute FILE --key VKEY`: the period's figures, reproduced from the entries.
+fn recompute(file: &Path, key: &str) -> anyhow::Result<ExitCode> {
+    use crate::billing::money::format_cents;
+    use crate::verify::bundle::Bundle;
+    let verifier = read_vkey(key)?;
+    let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let bundle: Bundle = match serde_json::from_slice(&text) {
+        Ok(bundle) => bundle,
+        Err(e) => {
+            say(&format!("FAIL bundle: not a period bundle ({e})"));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    match crate::verify::billing::recompute(&bundle, &verifier) {
+        Ok(done) => {
+            say(&format!(
+                "ok  bundle       {} entries in the log of size {} signed by the given key",
+                done.bundle.entries, done.bundle.checkpoint.size
+            ));
+            say(&format!("period {}", done.period));
+            say("  SIREN      class          lines      gross   financed participant");
+            let (mut gross, mut financed, mut own) = (0, 0, 0);
+            for s in &done.statements {
+                let covered: i64 = s.financed_cents.values().sum();
+                gross += s.gross_cents;
+                financed += covered;
+                own += s.participant_cents;
+                say(&format!(
+                    "  {:<10} {:<14} {:>5} {:>10} {:>10} {:>11}",
+                    s.siren,
+                    s.class,
+                    s.lines.len(),
+                    format_cents(s.gross_cents),
+                    format_cents(covered),
+                    format_cents(s.participant_cents)
+                ));
+            }
+            say(&format!(
+                "  {:<10} {:<14} {:>5} {:>10} {:>10} {:>11}",
+                "total",
+                "",
+                "",
+                format_cents(gross),
+                format_cents(financed),
+                format_cents(own)
+            ));
+            say(&format!(
+                "VERDICT: OK: {} statements recomputed from the entries equal the service's to the cent{}",
+                done.statements.len(),
+                if done.closing_checked {
+                    ", and the hashes its closing logged"
+                } else {
+                    " (the period is not closed)"
+                }
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(failure) => {
+            say(&format!("FAIL {failure}"));
+            say("VERDICT: FAILED: the figures are not reproduced by the log");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// `verify bundle FILE --key VKEY`: every check offline; the first failure is named.

@@ -39,6 +39,9 @@ pub struct Config {
     pub proconnect: ProConnectConfig,
     /// Lifetimes and tolerances of contracts, tokens and decisions.
     pub exchange: crate::exchange::ExchangeSettings,
+    /// Who issues invoices, and what buyers need on them (`[invoicing]`).
+    #[serde(default)]
+    pub invoicing: crate::billing::invoicing::InvoicingSettings,
     /// Witnesses asked to cosign every new checkpoint (`[[witnesses]]` tables in the file).
     #[serde(default)]
     pub witnesses: Vec<WitnessConfig>,
@@ -141,6 +144,11 @@ pub struct AuthConfig {
     /// label (a role, not a person's name) is what `audit.read` entries record.
     #[serde(default)]
     pub auditors: Vec<AuditorToken>,
+    /// SIRENs of the governance committee's (CTD) member organisations: a `read-audit`
+    /// mandate of one of them opens an audit session over the whole log; any other
+    /// organisation's opens one over its own entries only.
+    #[serde(default)]
+    pub committee_sirens: Vec<String>,
 }
 
 /// One auditor's bearer token, by its digest.
@@ -208,6 +216,7 @@ impl Default for Config {
                 client_secret_file: None,
             },
             exchange: crate::exchange::ExchangeSettings::default(),
+            invoicing: crate::billing::invoicing::InvoicingSettings::default(),
             witnesses: Vec::new(),
             witness_quorum: 0,
         }
@@ -358,6 +367,32 @@ impl Config {
             && token.len() < 16
         {
             problems.push("auth.operator_token: must be at least 16 characters".into());
+        }
+        if let Some(seller) = &self.invoicing.seller {
+            if crate::trust::siret::Siren::parse(&seller.siren).is_err() {
+                problems.push(format!(
+                    "invoicing.seller.siren: {:?} is not a valid SIREN",
+                    seller.siren
+                ));
+            }
+            if seller.name.trim().is_empty() || seller.vat_id.trim().is_empty() {
+                problems.push("invoicing.seller: name and vat_id are required".into());
+            }
+        }
+        for (n, buyer) in self.invoicing.buyers.iter().enumerate() {
+            if crate::trust::siret::Siren::parse(&buyer.siren).is_err() {
+                problems.push(format!(
+                    "invoicing.buyers[{n}].siren: {:?} is not a valid SIREN",
+                    buyer.siren
+                ));
+            }
+        }
+        for (n, siren) in self.auth.committee_sirens.iter().enumerate() {
+            if crate::trust::siret::Siren::parse(siren).is_err() {
+                problems.push(format!(
+                    "auth.committee_sirens[{n}]: {siren:?} is not a valid SIREN"
+                ));
+            }
         }
         for (n, auditor) in self.auth.auditors.iter().enumerate() {
             let label_ok = !auditor.label.is_empty()

@@ -206,6 +206,8 @@ entry_types! {
     FinancingPublished(FinancingPublished),
     BillingHoldPlaced(BillingHoldPlaced),
     BillingHoldCleared(BillingHoldCleared),
+    BillingPeriodClosed(BillingPeriodClosed),
+    BillingCreditIssued(BillingCreditIssued),
     AuditRead(AuditRead),
 }
 

@@ -29,6 +29,7 @@
 
 pub mod billing;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod entry;

@@ -8,7 +8,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use chrono::Utc;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -205,7 +204,7 @@ fn authorise(
         mandate_powers,
         power,
         &siren,
-        &json!({"dateTime": format_time(Utc::now())}),
+        &json!({"dateTime": format_time(crate::clock::now())}),
     )?;
     let organisation = presentation
         .credentials
@@ -266,7 +265,7 @@ pub async fn register(
         }
     }
     let entry = encode(
-        Utc::now(),
+        crate::clock::now(),
         &ParticipantRegistered {
             siren: siren.clone(),
             siret: siret.to_string(),
@@ -318,7 +317,7 @@ pub async fn change_keys(
         )));
     }
     let existing = svc.store().participant_keys(&siren).await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let version = svc.anchors_version();
     let credentials: Vec<_> = verified.credentials.iter().map(|c| c.seen()).collect();
     let mut entries = Vec::new();
@@ -395,7 +394,7 @@ pub async fn set_suspended(
             return Err(TrustFailure::Conflict(format!("{siren} is not suspended")));
         }
         (true, _) => encode(
-            Utc::now(),
+            crate::clock::now(),
             &ParticipantSuspended {
                 siren: siren.clone(),
                 reason: reason.to_owned(),
@@ -404,7 +403,7 @@ pub async fn set_suspended(
             },
         )?,
         (false, _) => encode(
-            Utc::now(),
+            crate::clock::now(),
             &ParticipantReinstated {
                 siren: siren.clone(),
                 reason: reason.to_owned(),

@@ -176,18 +176,21 @@ impl Service {
             store,
             journal,
             operator_auth: Arc::new(
-                OperatorAuth::new(options.operator_token.as_deref()).with_auditors(
-                    config
-                        .auth
-                        .auditors
-                        .iter()
-                        .filter_map(|a| Some((a.label.clone(), a.digest()?)))
-                        .collect(),
-                ),
+                OperatorAuth::new(options.operator_token.as_deref())
+                    .with_auditors(
+                        config
+                            .auth
+                            .auditors
+                            .iter()
+                            .filter_map(|a| Some((a.label.clone(), a.digest()?)))
+                            .collect(),
+                    )
+                    .with_committee(config.auth.committee_sirens.clone()),
             ),
             trust,
             exchange,
             status_lists: Arc::default(),
+            invoicing: Arc::new(config.invoicing.clone()),
             cosignatures,
         };
         // Anchor changes since the last run are governance acts: log them before serving.
@@ -288,7 +291,7 @@ fn build_trust(
         })?;
     if let Some(client) = &proconnect
         && anchors
-            .openid_provider(&client.issuer, chrono::Utc::now())
+            .openid_provider(&client.issuer, crate::clock::now())
             .is_none()
     {
         anyhow::bail!(

@@ -11,15 +11,27 @@
 //! | [`allocate`] | splitting one amount between financers (largest remainder)           |
 //! | [`standing`] | billing holds placed and cleared by the operator                     |
 //! | [`statement`]| usage and cost-allocation statements from logged entries             |
+//! | [`close`]    | closing a period (statement hashes logged), credit notes afterwards  |
+//! | [`report`]   | the committee's financing report and expenditure statements          |
+//! | [`indicators`]| consultations, requests, downloads and volumes per period           |
+//! | [`csv`]      | CSV exports                                                          |
+//! | [`invoice`]  | EN 16931 invoices and credit notes as UBL 2.1 XML                     |
+//! | [`invoicing`]| the invoices and credit notes a statement gives (seller, buyers, Chorus Pro) |
 //!
 //! The clearing house meters and allocates; it sells nothing. Every figure here is a pure
 //! function of log entries (receipts, participants, contracts, published tariffs and
 //! financing rules), so anyone holding the entries recomputes it to the cent.
 
 pub mod allocate;
+pub mod close;
+pub mod csv;
 pub mod financing;
+pub mod indicators;
+pub mod invoice;
+pub mod invoicing;
 pub mod money;
 pub mod publish;
+pub mod report;
 pub mod standing;
 pub mod statement;
 pub mod tariff;

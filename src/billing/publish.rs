@@ -1,6 +1,5 @@
 //! Publishing tariffs and financing rules to the log, and computing statements from it.
 
-use chrono::Utc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -14,12 +13,13 @@ use crate::trust::TrustFailure;
 use crate::trust::service::TrustService;
 
 /// Entry types a statement is computed from.
-pub const STATEMENT_INPUTS: [&str; 5] = [
+pub const STATEMENT_INPUTS: [&str; 6] = [
     "participant.registered",
     "contract.agreed",
     "receipt.recorded",
     "tariff.published",
     "financing.published",
+    "billing.credit_issued",
 ];
 
 fn sha256(value: &Value) -> Result<String, TrustFailure> {
@@ -77,7 +77,7 @@ pub async fn publish_tariff(
         tariff_sha256: sha256(file)?,
         recorded_by: operator.to_owned(),
     };
-    Ok(trust.journal().append(Utc::now(), &body).await?.1)
+    Ok(trust.journal().append(crate::clock::now(), &body).await?.1)
 }
 
 /// Validate and log a financing rule (`financing.published`).
@@ -99,7 +99,7 @@ pub async fn publish_financing(
         rule_sha256: sha256(file)?,
         recorded_by: operator.to_owned(),
     };
-    Ok(trust.journal().append(Utc::now(), &body).await?.1)
+    Ok(trust.journal().append(crate::clock::now(), &body).await?.1)
 }
 
 /// Every participant's statement for `period` (or one participant's), from the log.

@@ -2,8 +2,6 @@
 //! agreement with the platform) or clears it; both are logged. Decisions deny transfers
 //! whose paying party (the contract's assignee) is on hold, and say why.
 
-use chrono::Utc;
-
 use crate::entry::{BillingHoldCleared, BillingHoldPlaced};
 use crate::journal::LogReceipt;
 use crate::trust::TrustFailure;
@@ -31,7 +29,7 @@ pub async fn set_hold(
         )));
     }
     let current = trust.store().billing_hold(&siren).await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let (reason, operator) = (reason.to_owned(), operator.to_owned());
     let appended = match (hold, current) {
         (true, Some((_, index))) => {

@@ -36,6 +36,40 @@ pub struct Inputs {
     transfers: HashMap<String, Transfer>,
     tariffs: Vec<(u64, Tariff)>,
     rules: Vec<(u64, FinancingRule)>,
+    credits: Vec<Credit>,
+}
+
+/// A credit note cancelling an earlier line.
+#[derive(Debug, Clone)]
+struct Credit {
+    index: u64,
+    time: DateTime<Utc>,
+    id: String,
+    siren: String,
+    transfer_id: String,
+    reason: String,
+}
+
+/// What happens at one point of the log, in log order.
+enum Event<'a> {
+    Transfer(&'a Transfer),
+    Credit(&'a Credit),
+}
+
+impl Event<'_> {
+    fn index(&self) -> u64 {
+        match self {
+            Event::Transfer(t) => t.first_index,
+            Event::Credit(c) => c.index,
+        }
+    }
+
+    fn time(&self) -> DateTime<Utc> {
+        match self {
+            Event::Transfer(t) => t.time,
+            Event::Credit(c) => c.time,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +133,14 @@ impl Inputs {
                 )?;
                 self.rules.push((index, rule));
             }
+            Entry::BillingCreditIssued(c) => self.credits.push(Credit {
+                index,
+                time: at,
+                id: c.credit_id.clone(),
+                siren: c.siren.clone(),
+                transfer_id: c.transfer_id.clone(),
+                reason: c.reason.clone(),
+            }),
             _ => {}
         }
         Ok(())
@@ -196,11 +238,19 @@ pub struct Line {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tariff: Option<String>,
     pub vat_bp: u32,
+    /// For a 0 % rate: the VATEX code and the legal ground of the exemption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vat_exemption: Option<(String, String)>,
     pub gross_cents: i64,
     /// Why the price is what it is (exempt class, free tier, no tariff…).
     pub note: String,
     pub financers: Vec<FinancerRow>,
     pub participant_cents: i64,
+    /// For a `credit` line: the credit note's id and the period of the line it cancels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corrected_period: Option<String>,
 }
 
 impl Line {
@@ -224,12 +274,27 @@ impl Line {
             receipt_index: None,
             tariff: tariff.map(|t| format!("{}@{}", t.id, t.version)),
             vat_bp: tariff.map(|t| t.vat_bp).unwrap_or(0),
+            vat_exemption: tariff
+                .filter(|t| t.vat_bp == 0)
+                .and_then(|t| Some((t.vat_exemption_code.clone()?, t.vat_exemption.clone()?))),
             gross_cents: gross,
             note,
             financers: Vec::new(),
             participant_cents: gross,
+            credit_id: None,
+            corrected_period: None,
         }
     }
+}
+
+/// SHA-256 (hex) of a statement's RFC 8785 JSON: what closing a period logs.
+pub fn statement_sha256(statement: &Statement) -> Result<String, BillingError> {
+    use sha2::{Digest, Sha256};
+    let value =
+        serde_json::to_value(statement).map_err(|e| BillingError::Computation(e.to_string()))?;
+    let bytes = crate::entry::canonical_json(&value)
+        .map_err(|e| BillingError::Computation(e.to_string()))?;
+    Ok(hex::encode(Sha256::digest(bytes)))
 }
 
 /// A participant's statement for one month: the usage statement (relevé d'usage) and the
@@ -316,24 +381,28 @@ fn allocate_line(
 
 /// Every participant's statement for `period`, from everything logged up to its end.
 pub fn compute(inputs: &Inputs, period: Month) -> Result<Vec<Statement>, BillingError> {
-    let mut transfers: Vec<&Transfer> = inputs
+    let mut events: Vec<Event> = inputs
         .transfers
         .values()
-        .filter(|t| Month::of(t.time) <= period)
+        .map(Event::Transfer)
+        .chain(inputs.credits.iter().map(Event::Credit))
+        .filter(|e| Month::of(e.time()) <= period)
         .collect();
-    transfers.sort_by_key(|t| t.first_index);
+    events.sort_by_key(Event::index);
     let mut running = Running {
         envelopes: HashMap::new(),
         caps: HashMap::new(),
     };
     let mut statements: BTreeMap<String, Statement> = BTreeMap::new();
+    // Every transfer line so far, for credit notes: transfer id → (payer, class, line).
+    let mut billed: HashMap<String, (String, String, Line)> = HashMap::new();
     let mut month_of_run: Option<Month> = None;
     // Per participant in the current month: transfers so far, last (index, time).
     let mut counts: BTreeMap<String, (u32, u64, DateTime<Utc>)> = BTreeMap::new();
     let mut position = 0;
-    while position <= transfers.len() {
-        let next = transfers.get(position);
-        let month = next.map(|t| Month::of(t.time));
+    while position <= events.len() {
+        let next = events.get(position);
+        let month = next.map(|e| Month::of(e.time()));
         // Close the previous month: subscriptions, then reset caps and counters.
         if month_of_run.is_some() && month != month_of_run {
             let closing = month_of_run.unwrap_or(period);
@@ -362,65 +431,133 @@ pub fn compute(inputs: &Inputs, period: Month) -> Result<Vec<Statement>, Billing
             }
             running.caps.clear();
         }
-        let Some(transfer) = next else { break };
+        let Some(event) = next else { break };
         month_of_run = month;
         position += 1;
-        let Some((_, payer)) = inputs.contracts.get(&transfer.contract) else {
-            return Err(BillingError::Computation(format!(
-                "transfer {} refers to contract {}, which the entries do not hold",
-                transfer.id, transfer.contract
-            )));
-        };
-        let class = inputs.classes.get(payer).cloned().unwrap_or_default();
-        let (bytes, records, receipt_index) =
-            transfer
-                .consumer
-                .or(transfer.provider)
-                .unwrap_or((0, 0, transfer.first_index));
-        let counter =
-            counts
-                .entry(payer.clone())
-                .or_insert((0, transfer.first_index, transfer.time));
-        counter.0 += 1;
-        counter.1 = transfer.first_index;
-        counter.2 = transfer.time;
-        let used = counter.0;
-        let tariff = inputs.tariff_for(transfer.first_index, transfer.time);
-        let (gross, note) = match tariff {
-            None => (0, "no tariff in force".to_owned()),
-            Some(t) if t.exempt_classes.contains(&class) => (0, format!("{class}: exempt")),
-            Some(t) if used <= t.free_transfers => {
-                (0, format!("free tier ({used} of {})", t.free_transfers))
+        match event {
+            Event::Transfer(transfer) => {
+                let (payer, class, line) =
+                    transfer_line(inputs, &mut running, &mut counts, transfer)?;
+                if Month::of(transfer.time) == period {
+                    push(&mut statements, &payer, &class, period, line.clone());
+                }
+                billed.insert(transfer.id.clone(), (payer, class, line));
             }
-            Some(t) => (t.transfer_price(bytes), "per transfer + per GB".to_owned()),
-        };
-        let mut line = Line::priced(
-            "transfer",
-            &transfer.asset,
-            transfer.time,
-            tariff,
-            gross,
-            note,
-        );
-        line.transfer_id = Some(transfer.id.clone());
-        line.contract = Some(transfer.contract.clone());
-        line.bytes = bytes;
-        line.records = records;
-        line.receipt_index = Some(receipt_index);
-        allocate_line(
-            inputs,
-            &mut running,
-            &mut line,
-            payer,
-            &class,
-            transfer.first_index,
-            transfer.time,
-        )?;
-        if Month::of(transfer.time) == period {
-            push(&mut statements, payer, &class, period, line);
+            Event::Credit(credit) => {
+                let Some((payer, class, original)) = billed.remove(&credit.transfer_id) else {
+                    return Err(BillingError::Computation(format!(
+                        "credit note {} cancels transfer {}, which no earlier line bills (or \
+                         another credit note already cancelled)",
+                        credit.id, credit.transfer_id
+                    )));
+                };
+                if payer != credit.siren {
+                    return Err(BillingError::Computation(format!(
+                        "credit note {} is for SIREN {}, but transfer {} was billed to {payer}",
+                        credit.id, credit.siren, credit.transfer_id
+                    )));
+                }
+                let line = credit_line(&mut running, credit, &original);
+                if Month::of(credit.time) == period {
+                    push(&mut statements, &payer, &class, period, line);
+                }
+            }
         }
     }
     Ok(statements.into_values().collect())
+}
+
+/// Price and allocate one transfer; returns its payer, the payer's class and the line.
+fn transfer_line(
+    inputs: &Inputs,
+    running: &mut Running,
+    counts: &mut BTreeMap<String, (u32, u64, DateTime<Utc>)>,
+    transfer: &Transfer,
+) -> Result<(String, String, Line), BillingError> {
+    let Some((_, payer)) = inputs.contracts.get(&transfer.contract) else {
+        return Err(BillingError::Computation(format!(
+            "transfer {} refers to contract {}, which the entries do not hold",
+            transfer.id, transfer.contract
+        )));
+    };
+    let class = inputs.classes.get(payer).cloned().unwrap_or_default();
+    let (bytes, records, receipt_index) =
+        transfer
+            .consumer
+            .or(transfer.provider)
+            .unwrap_or((0, 0, transfer.first_index));
+    let counter = counts
+        .entry(payer.clone())
+        .or_insert((0, transfer.first_index, transfer.time));
+    counter.0 += 1;
+    counter.1 = transfer.first_index;
+    counter.2 = transfer.time;
+    let used = counter.0;
+    let tariff = inputs.tariff_for(transfer.first_index, transfer.time);
+    let (gross, note) = match tariff {
+        None => (0, "no tariff in force".to_owned()),
+        Some(t) if t.exempt_classes.contains(&class) => (0, format!("{class}: exempt")),
+        Some(t) if used <= t.free_transfers => {
+            (0, format!("free tier ({used} of {})", t.free_transfers))
+        }
+        Some(t) => (t.transfer_price(bytes), "per transfer + per GB".to_owned()),
+    };
+    let mut line = Line::priced(
+        "transfer",
+        &transfer.asset,
+        transfer.time,
+        tariff,
+        gross,
+        note,
+    );
+    line.transfer_id = Some(transfer.id.clone());
+    line.contract = Some(transfer.contract.clone());
+    line.bytes = bytes;
+    line.records = records;
+    line.receipt_index = Some(receipt_index);
+    allocate_line(
+        inputs,
+        running,
+        &mut line,
+        payer,
+        &class,
+        transfer.first_index,
+        transfer.time,
+    )?;
+    Ok((payer.clone(), class, line))
+}
+
+/// The credit line cancelling `original`: every amount negated, each financer's share
+/// returned to its envelope (caps belong to the original's month and are left alone).
+fn credit_line(running: &mut Running, credit: &Credit, original: &Line) -> Line {
+    let mut line = original.clone();
+    line.kind = "credit".into();
+    line.time = crate::entry::format_time(credit.time);
+    line.gross_cents = -original.gross_cents;
+    line.participant_cents = -original.participant_cents;
+    line.credit_id = Some(credit.id.clone());
+    line.corrected_period = DateTime::parse_from_rfc3339(&original.time)
+        .ok()
+        .map(|t| Month::of(t.with_timezone(&Utc)).to_string());
+    line.note = format!(
+        "credit note {} cancelling the line of {}: {}",
+        credit.id, original.time, credit.reason
+    );
+    for row in &mut line.financers {
+        let id = row
+            .rule
+            .rsplit_once('@')
+            .map(|(id, _)| id.to_owned())
+            .unwrap_or_else(|| row.rule.clone());
+        let left = running
+            .envelopes
+            .entry(id)
+            .or_insert(row.envelope_left_cents);
+        *left += row.amount_cents;
+        row.envelope_left_cents = *left;
+        row.amount_cents = -row.amount_cents;
+    }
+    line
 }
 
 fn push(
@@ -450,4 +587,57 @@ fn push(
             .or_default() += row.amount_cents;
     }
     statement.lines.push(line);
+}
+
+/// Statements as CSV: one row per line, with the financers' total and the participant's
+/// charge (the JSON form has the row per financer).
+pub fn to_csv(statements: &[Statement]) -> String {
+    use super::money::format_cents;
+    let rows: Vec<Vec<String>> = statements
+        .iter()
+        .flat_map(|s| {
+            s.lines.iter().map(move |l| {
+                let financed: i64 = l.financers.iter().map(|r| r.amount_cents).sum();
+                vec![
+                    s.period.clone(),
+                    s.siren.clone(),
+                    s.class.clone(),
+                    l.kind.clone(),
+                    l.transfer_id.clone().unwrap_or_default(),
+                    l.contract.clone().unwrap_or_default(),
+                    l.target.clone(),
+                    l.time.clone(),
+                    l.bytes.to_string(),
+                    l.records.to_string(),
+                    l.tariff.clone().unwrap_or_default(),
+                    format_cents(i64::from(l.vat_bp)),
+                    format_cents(l.gross_cents),
+                    format_cents(financed),
+                    format_cents(l.participant_cents),
+                    l.note.clone(),
+                ]
+            })
+        })
+        .collect();
+    super::csv::document(
+        &[
+            "period",
+            "siren",
+            "class",
+            "line",
+            "transfer_id",
+            "contract",
+            "target",
+            "time",
+            "bytes",
+            "records",
+            "tariff",
+            "vat_percent",
+            "gross_eur",
+            "financed_eur",
+            "participant_eur",
+            "note",
+        ],
+        &rows,
+    )
 }

@@ -23,6 +23,9 @@ struct TariffFile {
     vat_percent: String,
     #[serde(default)]
     vat_exemption: Option<String>,
+    /// The exemption's VATEX code (CEF code list), e.g. `VATEX-EU-132`, for invoices.
+    #[serde(default)]
+    vat_exemption_code: Option<String>,
     /// Per permitted and completed transfer.
     per_transfer: String,
     /// Per 10^9 bytes transferred, prorated to the byte.
@@ -46,6 +49,7 @@ pub struct Tariff {
     pub valid_until: Option<DateTime<Utc>>,
     pub vat_bp: u32,
     pub vat_exemption: Option<String>,
+    pub vat_exemption_code: Option<String>,
     pub per_transfer_cents: i64,
     pub per_gb_cents: i64,
     pub subscription_cents: i64,
@@ -105,10 +109,16 @@ impl Tariff {
                 format!("vat_percent {:?} is not 0–100", file.vat_percent),
             )
         })?;
-        if vat_bp == 0 && file.vat_exemption.is_none() {
+        let code_ok = file
+            .vat_exemption_code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("VATEX-") && c.len() <= 30);
+        if vat_bp == 0 && (file.vat_exemption.is_none() || !code_ok) {
             return Err(invalid(
                 name,
-                "a 0 % VAT rate needs vat_exemption (the legal ground, e.g. CGI art. 261)".into(),
+                "a 0 % VAT rate needs vat_exemption (the legal ground, e.g. CGI art. 261) and \
+                 vat_exemption_code (its VATEX code, e.g. VATEX-EU-132)"
+                    .into(),
             ));
         }
         for class in &file.exempt_classes {
@@ -146,6 +156,7 @@ impl Tariff {
             valid_until,
             vat_bp,
             vat_exemption: file.vat_exemption,
+            vat_exemption_code: file.vat_exemption_code,
             free_transfers: file.free_transfers_per_period,
             exempt_classes: file.exempt_classes,
         })

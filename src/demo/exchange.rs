@@ -2,12 +2,14 @@
 //! calls: both representatives sign, connectors authenticate with their keys, ask, and post
 //! signed receipts — one of which disagrees with its counterpart.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::DemoParty;
+use crate::billing::close::{self, CreditRequest};
 use crate::billing::publish::{publish_financing, publish_tariff};
+use crate::billing::statement::Month;
 use crate::exchange::client::{TransferReport, connector_kid, sign_agreement, sign_receipt};
 use crate::exchange::contracts::{self, SignedAgreement};
 use crate::exchange::decisions::{self, DecisionRequest};
@@ -94,7 +96,7 @@ async fn transfer(
     target: &str,
     n: u64,
     consumer_bytes: Option<u64>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let answer = decisions::decide(
         &state.exchange,
         &connector(consumer),
@@ -107,9 +109,9 @@ async fn transfer(
     )
     .await?;
     if answer.decision != "permit" {
-        return Ok(());
+        return Ok(None);
     }
-    let ended = Utc::now();
+    let ended = crate::clock::now();
     let started = ended - Duration::seconds(2);
     let bytes = 1_048_576 * (n + 1);
     let content = hex::encode(Sha256::digest(format!("{target} extract {n}").as_bytes()));
@@ -133,11 +135,19 @@ async fn transfer(
         );
         receipts::record(&state.exchange, &receipt).await?;
     }
-    Ok(())
+    Ok(Some(transfer_id))
 }
 
-/// Two contracts with a few transfers each; one receipt pair disagrees.
-pub(super) async fn seed(state: &AppState, parties: &[DemoParty]) -> anyhow::Result<()> {
+/// The demo's datasets and contracts.
+const TRAFFIC: &str = "https://data.example-territoire.fr/dataset/comptages-velo";
+const TRAFFIC_CONTRACT: &str = "https://data.example-territoire.fr/contracts/2026-0001";
+const BUDGET: &str = "https://data.example-territoire.fr/dataset/budget-primitif";
+const BUDGET_CONTRACT: &str = "https://data.example-territoire.fr/contracts/2026-0002";
+const BUDGET_COMPANY_CONTRACT: &str = "https://data.example-territoire.fr/contracts/2026-0003";
+
+/// Two contracts with a few transfers each; one receipt pair disagrees. Returns the
+/// transfer whose receipts disagree.
+pub(super) async fn seed(state: &AppState, parties: &[DemoParty]) -> anyhow::Result<String> {
     // The tariff and two financers, published before any transfer they price.
     let operator = "demo-operator";
     publish_tariff(&state.trust, &serde_json::from_str(TARIFF)?, operator).await?;
@@ -149,8 +159,7 @@ pub(super) async fn seed(state: &AppState, parties: &[DemoParty]) -> anyhow::Res
     let startup = party(parties, "732829320")?;
     let dinum = party(parties, "130025265")?;
 
-    let traffic = "https://data.example-territoire.fr/dataset/comptages-velo";
-    let traffic_contract = "https://data.example-territoire.fr/contracts/2026-0001";
+    let (traffic, traffic_contract) = (TRAFFIC, TRAFFIC_CONTRACT);
     agree(
         state,
         lyon,
@@ -158,9 +167,10 @@ pub(super) async fn seed(state: &AppState, parties: &[DemoParty]) -> anyhow::Res
         count_limited_agreement(traffic_contract, &lyon.siren, &startup.siren, traffic, 1000),
     )
     .await?;
+    let mut disputed = None;
     for n in 0..3 {
         let disagreement = (n == 2).then_some(1_000_000);
-        transfer(
+        let id = transfer(
             state,
             lyon,
             startup,
@@ -170,10 +180,12 @@ pub(super) async fn seed(state: &AppState, parties: &[DemoParty]) -> anyhow::Res
             disagreement,
         )
         .await?;
+        if disagreement.is_some() {
+            disputed = id;
+        }
     }
 
-    let budget = "https://data.example-territoire.fr/dataset/budget-primitif";
-    let budget_contract = "https://data.example-territoire.fr/contracts/2026-0002";
+    let (budget, budget_contract) = (BUDGET, BUDGET_CONTRACT);
     agree(
         state,
         metropole,
@@ -183,6 +195,65 @@ pub(super) async fn seed(state: &AppState, parties: &[DemoParty]) -> anyhow::Res
     .await?;
     for n in 0..2 {
         transfer(state, metropole, dinum, budget_contract, budget, n, None).await?;
+    }
+    disputed.ok_or_else(|| anyhow::anyhow!("the disputed demo transfer was not permitted"))
+}
+
+/// This month, after last month's activity: close last month, cancel the disputed line
+/// with a credit note, and more traffic — a second company starts paying.
+pub(super) async fn seed_current_period(
+    state: &AppState,
+    parties: &[DemoParty],
+    disputed: &str,
+) -> anyhow::Result<()> {
+    let operator = "demo-operator";
+    // Last month: where the history was logged.
+    let previous = Month::of(super::history_start());
+    close::close_period(&state.trust, previous, operator).await?;
+    let startup = party(parties, "732829320")?;
+    close::issue_credit(
+        &state.trust,
+        &CreditRequest {
+            siren: startup.siren.clone(),
+            period: previous.to_string(),
+            transfer_id: disputed.to_owned(),
+            reason: "the receipts disagree on the volume delivered; line cancelled after the \
+                     parties' conciliation"
+                .into(),
+        },
+        operator,
+    )
+    .await?;
+    let lyon = party(parties, "216901231")?;
+    let metropole = party(parties, "200046977")?;
+    let danone = party(parties, "552032534")?;
+    for n in 3..5 {
+        transfer(state, lyon, startup, TRAFFIC_CONTRACT, TRAFFIC, n, None).await?;
+    }
+    agree(
+        state,
+        metropole,
+        danone,
+        count_limited_agreement(
+            BUDGET_COMPANY_CONTRACT,
+            &metropole.siren,
+            &danone.siren,
+            BUDGET,
+            100,
+        ),
+    )
+    .await?;
+    for n in 0..3 {
+        transfer(
+            state,
+            metropole,
+            danone,
+            BUDGET_COMPANY_CONTRACT,
+            BUDGET,
+            n,
+            None,
+        )
+        .await?;
     }
     Ok(())
 }

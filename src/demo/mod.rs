@@ -2,7 +2,7 @@
 //! a populated log, participants and figures at once. Seeded only into an empty log, so a
 //! restart with the same data directory keeps (and does not duplicate) what is there.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
 use std::collections::BTreeMap;
@@ -77,15 +77,47 @@ pub fn sirene_fixture() -> SireneSource {
 }
 
 /// Seed the demo history if the log holds nothing but the start-up anchor entries.
-/// Returns the number of entries written.
+/// Returns the number of entries written. Everything happens in the current month.
 pub async fn seed(state: &AppState, data_dir: &Path) -> anyhow::Result<u64> {
+    seed_periods(state, data_dir, false).await
+}
+
+/// When the demo's history starts: the 10th of last month, 09:00 UTC.
+pub fn history_start() -> DateTime<Utc> {
+    let now = Utc::now();
+    let (year, month) = if now.month() == 1 {
+        (now.year() - 1, 12)
+    } else {
+        (now.year(), now.month() - 1)
+    };
+    Utc.with_ymd_and_hms(year, month, 10, 9, 0, 0)
+        .single()
+        .unwrap_or(now)
+}
+
+/// Seed two billing periods: the caller has set the service's clock to
+/// [`history_start`] (before the service logged anything, so log times stay in order);
+/// last month's activity is logged at that time, then the clock comes back to now, last
+/// month is closed, one of its lines is corrected by a credit note and this month's
+/// activity follows.
+pub async fn seed_two_periods(state: &AppState, data_dir: &Path) -> anyhow::Result<u64> {
+    let seeded = seed_periods(state, data_dir, true).await;
+    crate::clock::reset();
+    seeded
+}
+
+async fn seed_periods(state: &AppState, data_dir: &Path, history: bool) -> anyhow::Result<u64> {
     let before = state.journal.reader().head().head.size;
     if !state.store.participants(None, 1).await?.is_empty() {
         return Ok(0);
     }
     seed_governance(state).await?;
     let parties = seed_participants(state, data_dir).await?;
-    exchange::seed(state, &parties).await?;
+    let disputed = exchange::seed(state, &parties).await?;
+    if history {
+        crate::clock::reset();
+        exchange::seed_current_period(state, &parties, &disputed).await?;
+    }
     Ok(state.journal.reader().head().head.size - before)
 }
 
@@ -135,7 +167,7 @@ pub async fn enrol(
                 )),
                 powers,
                 max_delegation_depth: 1,
-                valid_until: Utc::now() + Duration::days(365),
+                valid_until: crate::clock::now() + Duration::days(365),
             },
             "demo-operator",
         )
@@ -203,7 +235,7 @@ async fn seed_participants(state: &AppState, data_dir: &Path) -> anyhow::Result<
 
 /// Anchor a few committee documents.
 async fn seed_governance(state: &AppState) -> Result<u64, JournalError> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let records = [
         (
             GovernanceKind::Deliberation,

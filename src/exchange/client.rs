@@ -37,7 +37,7 @@ pub fn sign_agreement(
     let payload = canonical_json(agreement)?;
     Ok(json!({
         "mandate": mandate,
-        "jws": representative_jws(key, method, Utc::now(), &payload),
+        "jws": representative_jws(key, method, crate::clock::now(), &payload),
     }))
 }
 
@@ -48,7 +48,7 @@ pub fn connector_kid(key: &SigningKey) -> String {
 
 /// An RFC 7523 client assertion for `POST /v1/oauth/token`.
 pub fn client_assertion(key: &SigningKey, siren: &str, token_endpoint: &str, jti: &str) -> String {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut header = Map::new();
     header.insert("kid".into(), Value::from(connector_kid(key)));
     header.insert("typ".into(), Value::from("JWT"));

@@ -1,7 +1,6 @@
 //! Contracts: ODRL Agreements between two registered participants, signed by each party's
 //! representative; amendments and terminations are new signed entries, never edits.
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -266,7 +265,7 @@ pub async fn agree(
     }
     keep_signatures(exchange, &agreement.uid, &checked).await?;
     let entry = encode(
-        Utc::now(),
+        crate::clock::now(),
         &ContractAgreed {
             contract_id: agreement.uid.clone(),
             assigner: organisation_target(&agreement.assigner),
@@ -335,7 +334,7 @@ pub async fn amend(
     let current = active_contract(exchange, id).await?;
     keep_signatures(exchange, id, &checked).await?;
     let entry = encode(
-        Utc::now(),
+        crate::clock::now(),
         &ContractAmended {
             contract_id: id.to_owned(),
             version: current.version + 1,
@@ -393,7 +392,7 @@ pub async fn terminate(
     let current = active_contract(exchange, id).await?;
     keep_signatures(exchange, id, std::slice::from_ref(&checked)).await?;
     let entry = encode(
-        Utc::now(),
+        crate::clock::now(),
         &ContractTerminated {
             contract_id: id.to_owned(),
             agreement_sha256: current.agreement_sha256,
@@ -498,7 +497,7 @@ pub async fn record_payment(
         ));
     }
     let entry = encode(
-        Utc::now(),
+        crate::clock::now(),
         &PaymentRecorded {
             payment_id: uuid::Uuid::now_v7().to_string(),
             contract_id: id.to_owned(),

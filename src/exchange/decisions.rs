@@ -9,7 +9,6 @@
 //! `deny` with its reasons in plain words. Every decision is logged before it is answered;
 //! if the log cannot take it, there is no decision (a 503, which connectors treat as deny).
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -144,7 +143,7 @@ async fn world(
     uses_before: u64,
 ) -> Result<Context, ExchangeFailure> {
     let store = exchange.trust().store();
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut context = request.context.clone();
     context.insert("dateTime".into(), Value::from(format_time(now)));
     context.insert("count".into(), Value::from(uses_before));
@@ -213,7 +212,7 @@ pub async fn decide(
         .contract(&request.contract)
         .await?
         .ok_or_else(|| ExchangeFailure::NotFound(format!("no contract {}", request.contract)))?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let (mut reasons, membership) = standing(exchange, &contract, &format_time(now)).await?;
     if contract.state != "active" {
         reasons.insert(

@@ -286,7 +286,7 @@ pub async fn record(
         )
         .await;
     }
-    if claims.ended_at > Utc::now() + skew {
+    if claims.ended_at > crate::clock::now() + skew {
         return rejection("the transfer ends in the future".into(), Some(contract_id)).await;
     }
     let earlier = store.receipts_for_decision(&decision_id).await?;
@@ -326,7 +326,7 @@ pub async fn record(
         ended_at: format_time(claims.ended_at),
         anchors_version: exchange.trust().anchors_version(),
     };
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut entries = vec![encode(now, &recorded)?];
     let counterpart = earlier
         .iter()
@@ -389,7 +389,7 @@ async fn reject(
     reason: String,
 ) -> Result<ReceiptAnswer, ExchangeFailure> {
     let entry = encode(
-        Utc::now(),
+        crate::clock::now(),
         &ReceiptRejected {
             receipt_sha256: receipt_sha256.to_owned(),
             siren: siren.to_owned(),

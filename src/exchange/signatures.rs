@@ -88,7 +88,7 @@ pub async fn check(
         })?
         .to_owned();
     let at = signed_at(&jws)?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     if at > now + Duration::seconds(settings.clock_skew_seconds) {
         return Err(ExchangeFailure::Signature(format!(
             "the signature for SIREN {siren} is dated in the future ({})",

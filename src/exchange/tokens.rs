@@ -108,7 +108,7 @@ pub async fn issue_access_token(
             "client_assertion `aud` must be {endpoint}"
         )));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let skew = Duration::seconds(settings.clock_skew_seconds);
     let expires =
         timestamp(&claims, "exp").ok_or_else(|| invalid_client("client_assertion needs `exp`"))?;
@@ -217,7 +217,7 @@ pub async fn authenticate(
 ) -> Result<Connector, ExchangeFailure> {
     let claims = verify_own(exchange, token, "at+jwt")
         .map_err(|e| ExchangeFailure::Unauthenticated(format!("access token: {e}")))?;
-    let expired = timestamp(&claims, "exp").is_none_or(|exp| exp <= Utc::now());
+    let expired = timestamp(&claims, "exp").is_none_or(|exp| exp <= crate::clock::now());
     if expired {
         return Err(ExchangeFailure::Unauthenticated(
             "the access token has expired: ask /v1/oauth/token for a new one".into(),

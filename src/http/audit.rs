@@ -6,28 +6,32 @@
 //! its hash): if the log cannot take that entry, the read is refused with 503.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::auth::Auditor;
-use super::extract::ApiQuery;
+use super::extract::{ApiJson, ApiQuery};
 use super::governance::journal_problem;
 use super::log::read_problem;
 use super::problem::Problem;
+use super::trust::trust_problem;
 use crate::entry::{self, AuditRead};
 use crate::journal::b64_hashes;
 use crate::store::StoreError;
 use crate::store::audit::AuditFilter;
-use crate::verify::bundle::{BUNDLE_FORMAT, Bundle, BundleAnchors, BundleConsistency, BundleEntry};
+use crate::verify::bundle::{
+    BUNDLE_FORMAT, Bundle, BundleAnchors, BundleBilling, BundleConsistency, BundleEntry,
+};
 
 /// Most entries one page of `/v1/audit/entries` returns.
 pub const MAX_PAGE: u32 = 500;
@@ -40,6 +44,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/audit/entries", get(entries))
         .route("/v1/audit/bundles", get(bundle))
+        .route("/v1/audit/sessions", post(open_session))
 }
 
 /// The filters of `/v1/audit/entries`; every filter given must hold.
@@ -159,7 +164,7 @@ fn filter(
     })
 }
 
-fn store_problem(error: StoreError) -> Problem {
+pub fn store_problem(error: StoreError) -> Problem {
     match error {
         StoreError::Unavailable(e) => Problem::log_unavailable(&e),
         other => Problem::internal(&other),
@@ -167,10 +172,10 @@ fn store_problem(error: StoreError) -> Problem {
 }
 
 /// Log the read before answering it; a log that cannot take it refuses the read.
-async fn log_read(state: &AppState, read: AuditRead) -> Result<(), Problem> {
+pub async fn log_read(state: &AppState, read: AuditRead) -> Result<(), Problem> {
     state
         .journal
-        .append(Utc::now(), &read)
+        .append(crate::clock::now(), &read)
         .await
         .map_err(journal_problem)?;
     Ok(())
@@ -180,8 +185,9 @@ async fn log_read(state: &AppState, read: AuditRead) -> Result<(), Problem> {
 async fn entries(
     State(state): State<AppState>,
     auditor: Auditor,
-    ApiQuery(query): ApiQuery<EntriesQuery>,
+    ApiQuery(mut query): ApiQuery<EntriesQuery>,
 ) -> Result<Json<Page>, Problem> {
+    query.participant = auditor.participant_filter(query.participant.as_deref())?;
     let filter = filter(
         &query.kind,
         &query.participant,
@@ -246,8 +252,9 @@ async fn entries(
 async fn bundle(
     State(state): State<AppState>,
     auditor: Auditor,
-    ApiQuery(query): ApiQuery<BundleQuery>,
+    ApiQuery(mut query): ApiQuery<BundleQuery>,
 ) -> Result<Response, Problem> {
+    query.participant = auditor.participant_filter(query.participant.as_deref())?;
     if query.contract.is_none()
         && query.participant.is_none()
         && query.from.is_none()
@@ -267,17 +274,7 @@ async fn bundle(
         &query.from,
         &query.to,
     )?;
-    let reader = state.journal.reader();
-    let head = reader.head();
-    let size = head.head.size;
-    if let Some(old) = query.since_size
-        && old > size
-    {
-        return Err(Problem::invalid_parameter(
-            "since_size",
-            format!("since_size {old} is larger than the log ({size} entries)"),
-        ));
-    }
+    let size = state.journal.reader().head().head.size;
     let rows = state
         .store
         .audit_entries(&filter, None, size, MAX_BUNDLE_ENTRIES + 1)
@@ -290,8 +287,94 @@ async fn bundle(
         ))
         .with("max_entries", MAX_BUNDLE_ENTRIES));
     }
+    let mut rows = rows;
+    // Every bundle carries the anchor, tariff and financing entries logged up to its
+    // checkpoint, so what was in force at any entry's time follows from proven entries.
+    let context = state
+        .store
+        .entries_of_types(&CONTEXT_TYPES, i64::MAX)
+        .await
+        .map_err(store_problem)?;
+    rows.extend(context.into_iter().filter(|(index, _)| *index < size));
+    assemble(
+        &state,
+        &auditor,
+        serde_json::to_value(&query).unwrap_or(Value::Null),
+        rows,
+        query.since_size,
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRequest {
+    /// A presentation of a mandate with the `read-audit` power, bound to a challenge from
+    /// `GET /v1/challenges` and to this service's domain.
+    presentation: Value,
+}
+
+/// `POST /v1/audit/sessions`: open an audit session with a `read-audit` mandate.
+async fn open_session(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SessionRequest>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let opened = crate::trust::audit_access::open_session(
+        &state.trust,
+        &request.presentation,
+        state.operator_auth.committee(),
+    )
+    .await
+    .map_err(trust_problem)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "token_type": "Bearer",
+            "access_token": opened.token,
+            "expires_at": entry::format_time(opened.expires_at),
+            "reader": opened.session.label,
+            "scope": match &opened.session.siren {
+                Some(siren) => format!("entries of SIREN {siren}"),
+                None => "the whole log".to_owned(),
+            },
+        })),
+    ))
+}
+
+/// Entry types every bundle carries besides its selection.
+pub const CONTEXT_TYPES: [&str; 4] = [
+    "trust.anchor_added",
+    "trust.anchor_removed",
+    "tariff.published",
+    "financing.published",
+];
+
+/// A bundle of `rows` (any order, duplicates allowed) proven against the current
+/// checkpoint, logged as an `audit.read` and served as a download.
+pub async fn assemble(
+    state: &AppState,
+    auditor: &Auditor,
+    query: Value,
+    mut rows: Vec<(u64, Vec<u8>)>,
+    since_size: Option<u64>,
+    billing: Option<BundleBilling>,
+) -> Result<Response, Problem> {
+    rows.sort_by_key(|(index, _)| *index);
+    rows.dedup_by_key(|(index, _)| *index);
+    let reader = state.journal.reader();
+    let head = reader.head();
+    let size = head.head.size;
+    if let Some(old) = since_size
+        && old > size
+    {
+        return Err(Problem::invalid_parameter(
+            "since_size",
+            format!("since_size {old} is larger than the log ({size} entries)"),
+        ));
+    }
     let mut entries = Vec::with_capacity(rows.len());
-    for (index, data) in rows {
+    for (index, data) in rows.into_iter().filter(|(index, _)| *index < size) {
         let path = reader
             .inclusion_proof(index, size)
             .await
@@ -302,7 +385,7 @@ async fn bundle(
             inclusion_path: b64_hashes(&path),
         });
     }
-    let consistency = match query.since_size {
+    let consistency = match since_size {
         None => None,
         Some(old) => {
             let proof = reader
@@ -329,8 +412,8 @@ async fn bundle(
         format: BUNDLE_FORMAT.into(),
         origin: state.journal.origin().to_owned(),
         vkey: state.journal.verifier().vkey(),
-        query: serde_json::to_value(&query).unwrap_or(Value::Null),
-        created_at: entry::format_time(Utc::now()),
+        query,
+        created_at: entry::format_time(crate::clock::now()),
         checkpoint: head.head.checkpoint.clone(),
         entries,
         consistency,
@@ -341,13 +424,18 @@ async fn bundle(
                 .map(|(_, definition)| definition)
                 .collect(),
         },
+        billing,
     };
     let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| Problem::internal(&e))?;
     log_read(
-        &state,
+        state,
         AuditRead {
-            reader: auditor.label,
-            request: "bundle".into(),
+            reader: auditor.label.clone(),
+            request: if bundle.billing.is_some() {
+                "billing-bundle".into()
+            } else {
+                "bundle".into()
+            },
             query: bundle.query.clone(),
             results: bundle.entries.len() as u64,
             tree_size: Some(size),

@@ -16,6 +16,8 @@ pub struct OperatorAuth {
     token_digest: Option<[u8; 32]>,
     /// Auditors' labels and token digests (configuration `[[auth.auditors]]`).
     auditors: Vec<(String, [u8; 32])>,
+    /// SIRENs whose `read-audit` mandates read the whole log (`auth.committee_sirens`).
+    committee: Vec<String>,
 }
 
 impl OperatorAuth {
@@ -23,7 +25,18 @@ impl OperatorAuth {
         OperatorAuth {
             token_digest: token.map(|t| Sha256::digest(t.as_bytes()).into()),
             auditors: Vec::new(),
+            committee: Vec::new(),
         }
+    }
+
+    /// The governance committee's member organisations (SIRENs).
+    pub fn with_committee(mut self, committee: Vec<String>) -> Self {
+        self.committee = committee;
+        self
+    }
+
+    pub fn committee(&self) -> &[String] {
+        &self.committee
     }
 
     /// Also accept these auditors' tokens (label, SHA-256 of the token) on audit endpoints.
@@ -109,14 +122,31 @@ impl OptionalFromRequestParts<AppState> for Operator {
     }
 }
 
-/// A request that may read the audit API: the operator, or an auditor configured in
-/// `[[auth.auditors]]`. The label (a role, not a person) is what `audit.read` records.
-///
-/// Connector access tokens and people's sessions do not carry the role (yet): a mandate
-/// with the `read-audit` power does not open these endpoints in this version.
+/// A request that may read the audit API: the operator, an auditor configured in
+/// `[[auth.auditors]]`, or an audit session opened with a `read-audit` mandate
+/// (`POST /v1/audit/sessions`). The label (a role or a mandate's id, never a person's name)
+/// is what `audit.read` records.
 #[derive(Debug, Clone)]
 pub struct Auditor {
     pub label: String,
+    /// The one organisation (SIREN) this reader may see; `None`: the whole log.
+    pub scope: Option<String>,
+}
+
+impl Auditor {
+    /// Check that a reader limited to one organisation asks about that organisation only;
+    /// returns the participant filter to apply.
+    pub fn participant_filter(&self, asked: Option<&str>) -> Result<Option<String>, Problem> {
+        match (&self.scope, asked) {
+            (None, asked) => Ok(asked.map(str::to_owned)),
+            (Some(own), None) => Ok(Some(own.clone())),
+            (Some(own), Some(asked)) if asked == own => Ok(Some(own.clone())),
+            (Some(own), Some(asked)) => Err(Problem::new(
+                types::FORBIDDEN,
+                format!("this audit session reads SIREN {own}'s entries only, not {asked}'s"),
+            )),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Auditor {
@@ -126,21 +156,36 @@ impl FromRequestParts<AppState> for Auditor {
         let token = bearer_token(parts).ok_or_else(|| {
             Problem::new(
                 types::UNAUTHENTICATED,
-                "this endpoint needs an auditor's or the operator's bearer token",
+                "this endpoint needs an audit session's, an auditor's or the operator's bearer token",
             )
         })?;
         if state.operator_auth.accepts(token) {
             return Ok(Auditor {
                 label: "operator".into(),
+                scope: None,
             });
         }
-        match state.operator_auth.auditor(token) {
-            Some(label) => Ok(Auditor {
+        if let Some(label) = state.operator_auth.auditor(token) {
+            return Ok(Auditor {
                 label: label.to_owned(),
+                scope: None,
+            });
+        }
+        let digest = hex::encode(Sha256::digest(token.as_bytes()));
+        // Fail closed: a store that cannot answer opens nothing.
+        let session = state
+            .store
+            .audit_session(&digest, crate::clock::now().timestamp_millis())
+            .await
+            .map_err(|e| Problem::log_unavailable(&e))?;
+        match session {
+            Some(session) => Ok(Auditor {
+                label: session.label,
+                scope: session.siren,
             }),
             None => Err(Problem::new(
                 types::FORBIDDEN,
-                "this bearer token does not carry the audit role",
+                "this bearer token does not carry the audit role (or its audit session expired)",
             )),
         }
     }

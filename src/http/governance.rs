@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -92,7 +91,7 @@ async fn record(
     };
     let (bytes, receipt) = state
         .journal
-        .append(Utc::now(), &body)
+        .append(crate::clock::now(), &body)
         .await
         .map_err(journal_problem)?;
     let entry = serde_json::from_slice(&bytes).map_err(|e| Problem::internal(&e))?;

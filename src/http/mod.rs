@@ -63,6 +63,8 @@ pub struct AppState {
     pub status_lists: Arc<trust::StatusListCache>,
     /// Witnesses' cosignatures, appended to the checkpoint served.
     pub cosignatures: Arc<crate::witness::client::Cosignatures>,
+    /// Seller and buyers' details for invoices.
+    pub invoicing: Arc<crate::billing::invoicing::InvoicingSettings>,
 }
 
 /// The whole application.

@@ -172,7 +172,7 @@ async fn status_list(
         .status_list_version(&url)
         .await
         .map_err(|e| Problem::log_unavailable(&e))?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let cached = state.status_lists.lists.lock().ok().and_then(|lists| {
         lists.get(&list).and_then(|(v, signed_at, credential)| {
             (*v == version
@@ -247,7 +247,11 @@ async fn verify_credential(
     let verified = state
         .trust
         .verifier()
-        .verify_credential(&request.verifiable_credential, &anchors, Utc::now())
+        .verify_credential(
+            &request.verifiable_credential,
+            &anchors,
+            crate::clock::now(),
+        )
         .await
         .map_err(|e| trust_problem(e.into()))?;
     Ok(Json(json!({
@@ -292,7 +296,7 @@ async fn verify_presentation(
                 domain: request.options.domain.as_deref(),
             },
             &anchors,
-            Utc::now(),
+            crate::clock::now(),
         )
         .await
         .map_err(|e| trust_problem(e.into()))?;

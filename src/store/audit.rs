@@ -109,3 +109,61 @@ impl Store {
         }
     }
 }
+
+/// An open audit session: who reads, and over which organisation (`None`: everything).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSession {
+    pub label: String,
+    pub siren: Option<String>,
+}
+
+impl Store {
+    /// Keep an audit session (by its token's SHA-256, hex) until `expires_at_ms`; sessions
+    /// already expired are dropped on the way.
+    pub async fn save_audit_session(
+        &self,
+        token_sha256: &str,
+        session: &AuditSession,
+        expires_at_ms: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM audit_sessions WHERE expires_at_ms <= $1")
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO audit_sessions (token_sha256, label, siren, expires_at_ms) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(token_sha256)
+            .bind(&session.label)
+            .bind(&session.siren)
+            .bind(expires_at_ms)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The session a token opens, if it has not expired.
+    pub async fn audit_session(
+        &self,
+        token_sha256: &str,
+        now_ms: i64,
+    ) -> Result<Option<AuditSession>, StoreError> {
+        let row: Option<(String, Option<String>)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT label, siren FROM audit_sessions \
+                 WHERE token_sha256 = $1 AND expires_at_ms > $2",
+            )
+            .bind(token_sha256)
+            .bind(now_ms)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(label, siren)| AuditSession { label, siren }))
+    }
+}

@@ -99,7 +99,7 @@ impl Store {
 fn index_columns(data: &[u8]) -> (String, i64) {
     match entry::peek(data) {
         Some((kind, time)) => (kind, time.timestamp_millis()),
-        None => ("unknown".to_owned(), chrono::Utc::now().timestamp_millis()),
+        None => ("unknown".to_owned(), crate::clock::now().timestamp_millis()),
     }
 }
 
@@ -123,7 +123,7 @@ impl LogStorage for Store {
 
     async fn init_head(&self, head: &StoredHead) -> Result<(), StorageError> {
         let size = to_i64(head.size, "size")?;
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now().timestamp_millis();
         with_pool!(self, |pool| {
             let mut tx = pool.begin().await.map_err(storage_error)?;
             sqlx::query(
@@ -192,7 +192,7 @@ impl LogStorage for Store {
     async fn commit(&self, batch: &CommitBatch) -> Result<(), StorageError> {
         let old_size = to_i64(batch.old_size, "size")?;
         let new_size = to_i64(batch.new_size(), "size")?;
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now().timestamp_millis();
         let rows: Vec<(i64, &[u8], String, i64)> = batch
             .entries
             .iter()

@@ -244,7 +244,7 @@ impl Store {
 
     /// Record a person (or refresh their attributes); returns the stored person.
     pub async fn upsert_person(&self, person: &Person) -> Result<Person, StoreError> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now().timestamp_millis();
         with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO persons (id, issuer, subject, idp_id, email, given_name, usual_name, \
@@ -529,7 +529,7 @@ impl Store {
 
     /// Record a mandate grant awaiting its grantee's sign-in.
     pub async fn save_grant(&self, grant: &GrantRecord) -> Result<(), StoreError> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now().timestamp_millis();
         with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO mandate_grants (id, kind, siren, grantee_email, powers, \

@@ -44,7 +44,7 @@ impl Store {
     /// Record a witness's latest cosignature, replacing the one before.
     pub async fn put_witness_record(&self, record: &WitnessRecord) -> Result<(), StoreError> {
         let size = to_i64(record.size, "witness size")?;
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now().timestamp_millis();
         with_pool!(self, |pool| {
             sqlx::query(
                 "INSERT INTO witness_cosignatures \

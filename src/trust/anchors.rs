@@ -333,7 +333,7 @@ mod tests {
         )
         .unwrap();
         let types = |t: &str| vec!["VerifiableCredential".to_string(), t.to_string()];
-        let now = Utc::now();
+        let now = crate::clock::now();
         assert_eq!(
             set.issuer_for(
                 "did:web:ch.example",

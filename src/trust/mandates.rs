@@ -174,7 +174,7 @@ struct MandateSpec<'a> {
 }
 
 async fn issue_mandate(svc: &TrustService, spec: MandateSpec<'_>) -> Result<Issued, TrustFailure> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let (list, index) = allocate_status(svc).await?;
     let mut subject = json!({
@@ -235,7 +235,7 @@ async fn issue_organisation(
     svc: &TrustService,
     facts: &CompanyFacts,
 ) -> Result<Issued, TrustFailure> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let (list, index) = allocate_status(svc).await?;
     let valid_until = now + Duration::days(i64::from(svc.settings().organisation_credential_days));
@@ -309,7 +309,7 @@ pub async fn start_sign_in(
         .map_err(|e| TrustFailure::Input(format!("holder: {e}")))?;
     let anchors = svc.anchors();
     let anchor = anchors
-        .openid_provider(proconnect.issuer(), Utc::now())
+        .openid_provider(proconnect.issuer(), crate::clock::now())
         .ok_or_else(|| {
             TrustFailure::Credential(super::verifier::VerifyError::Untrusted(
                 super::anchors::TrustError::NotTrusted(proconnect.issuer().to_owned()),
@@ -323,7 +323,7 @@ pub async fn start_sign_in(
             code_verifier: authorization.code_verifier,
             holder: Some(holder.to_owned()),
             purpose: "mandate".into(),
-            created_at_ms: Utc::now().timestamp_millis(),
+            created_at_ms: crate::clock::now().timestamp_millis(),
         })
         .await?;
     Ok(authorization.url)
@@ -343,7 +343,7 @@ pub async fn finish_sign_in(
         .take_login(state)
         .await?
         .ok_or(ProConnectError::UnknownState)?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     if now.timestamp_millis() - login.created_at_ms > LOGIN_TTL.as_millis() as i64 {
         return Err(ProConnectError::Expired.into());
     }
@@ -409,7 +409,7 @@ pub async fn issue_after_sign_in(
     let mut issued = vec![issue_organisation(svc, &facts).await?];
     let mut mandates = Vec::new();
     let mut notes = Vec::new();
-    let now = Utc::now();
+    let now = crate::clock::now();
 
     if identity.acr == ACR_CERTIFIED_OFFICER {
         if legal_category::officer_certification_covers(&facts.legal_category) {
@@ -641,7 +641,7 @@ pub async fn grant_delegation(
             request.max_delegation_depth
         )));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let parent_until = parent
         .document
         .get("validUntil")
@@ -697,7 +697,7 @@ pub async fn record_deliberation(
     let email = check_email(&request.grantee_email)?;
     check_sha256("document_sha256", &request.document_sha256)?;
     let siret = Siret::parse(&request.siret)?;
-    if request.valid_until <= Utc::now() {
+    if request.valid_until <= crate::clock::now() {
         return Err(TrustFailure::Input(
             "valid_until must be in the future".into(),
         ));
@@ -747,7 +747,7 @@ async fn record_grant(
 ) -> Result<GrantOutcome, TrustFailure> {
     svc.store().save_grant(&grant).await?;
     let entry = encode(
-        Utc::now(),
+        crate::clock::now(),
         &MandateGranted {
             grant_id: grant.id.clone(),
             kind: grant.kind.clone(),
@@ -841,7 +841,7 @@ pub async fn revoke(
             }
         }
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let version = svc.anchors_version();
     let entries = revoked
         .into_iter()

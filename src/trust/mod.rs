@@ -20,6 +20,7 @@
 //! | [`proconnect`]     | ProConnect (OpenID Connect) sign-in, verified server-side     |
 
 pub mod anchors;
+pub mod audit_access;
 pub mod contexts;
 pub mod did;
 pub mod issuer;

@@ -162,7 +162,7 @@ impl TrustService {
         if added.is_empty() && removed.is_empty() {
             return Ok(Vec::new());
         }
-        let now = Utc::now();
+        let now = crate::clock::now();
         let version = anchors.version().to_owned();
         let mut entries = Vec::new();
         for id in removed {
@@ -201,7 +201,8 @@ impl TrustService {
     /// A fresh one-time challenge for a presentation, and when it expires.
     pub async fn new_challenge(&self) -> Result<(String, DateTime<Utc>), TrustFailure> {
         let challenge = hex::encode(new_salt());
-        let expires = Utc::now() + Duration::seconds(self.inner.settings.challenge_seconds as i64);
+        let expires =
+            crate::clock::now() + Duration::seconds(self.inner.settings.challenge_seconds as i64);
         self.inner
             .store
             .save_challenge(&challenge, expires.timestamp_millis())
@@ -215,7 +216,7 @@ impl TrustService {
         &self,
         presentation: &Value,
     ) -> Result<VerifiedPresentation, TrustFailure> {
-        let now = Utc::now();
+        let now = crate::clock::now();
         let anchors = self.anchors();
         // Check the signature first without the challenge, so a forged presentation cannot
         // burn somebody's challenge; then use the challenge up.

@@ -148,7 +148,7 @@ impl SireneClient {
                 )));
             }
         }
-        let facts = parse_establishment(siret, &body, Utc::now())?;
+        let facts = parse_establishment(siret, &body, crate::clock::now())?;
         Ok((facts, body))
     }
 }
@@ -228,7 +228,7 @@ impl SireneSource {
                     .get(siret.as_str())
                     .ok_or_else(|| SireneError::NotFound(siret.to_string()))?
                     .clone();
-                let facts = parse_establishment(siret, &body, Utc::now())?;
+                let facts = parse_establishment(siret, &body, crate::clock::now())?;
                 Ok((facts, body))
             }
         }

@@ -2,7 +2,7 @@
 //! small issuer, credentials) with `eddsa-jcs-2022`. Used by the demo, the example
 //! connector and the tests; a real representative would use their own wallet.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use ed25519_dalek::SigningKey;
 use serde_json::{Map, Value, json};
 
@@ -50,7 +50,7 @@ impl Wallet {
         let mut options = Map::new();
         options.insert(
             "created".into(),
-            Value::from(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
+            Value::from(crate::clock::now().to_rfc3339_opts(SecondsFormat::Secs, true)),
         );
         options.insert(
             "verificationMethod".into(),

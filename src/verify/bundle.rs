@@ -46,6 +46,24 @@ pub struct Bundle {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<BundleConsistency>,
     pub trust_anchors: BundleAnchors,
+    /// For a period's billing bundle: the statements the service computed, for
+    /// `clearinghouse billing recompute` to reproduce from the entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<BundleBilling>,
+}
+
+/// The billing part of a period bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleBilling {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// The statements as `GET /v1/billing/statements` serves them.
+    pub statements: Value,
+    /// Log index of the period's `billing.period_closed` entry, when it is closed (the
+    /// entry is among the bundle's entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<u64>,
 }
 
 /// One entry with its inclusion proof.
@@ -116,6 +134,33 @@ pub fn anchors_version(anchors: &[Value]) -> Result<String, String> {
     Ok(hex::encode(Sha256::digest(bytes)))
 }
 
+/// A published tariff or financing rule must be valid and match the hash logged with it.
+fn check_published_file(entry: &entry::Entry) -> Result<(), String> {
+    let (file, logged, valid) = match entry {
+        entry::Entry::TariffPublished(t) => (
+            &t.tariff,
+            &t.tariff_sha256,
+            crate::billing::tariff::Tariff::from_json("tariff", &t.tariff).map(|_| ()),
+        ),
+        entry::Entry::FinancingPublished(f) => (
+            &f.rule,
+            &f.rule_sha256,
+            crate::billing::financing::FinancingRule::from_json("financing rule", &f.rule)
+                .map(|_| ()),
+        ),
+        _ => return Ok(()),
+    };
+    valid.map_err(|e| e.to_string())?;
+    let bytes = entry::canonical_json(file).map_err(|e| e.to_string())?;
+    let computed = hex::encode(Sha256::digest(bytes));
+    if &computed != logged {
+        return Err(format!(
+            "the published file hashes to {computed}, not to the {logged} logged with it"
+        ));
+    }
+    Ok(())
+}
+
 /// Check a bundle with the log's verifier key. The error names the first check that
 /// failed (`checkpoint: …`, `entry 12: …`, `consistency: …`, `trust anchors: …`).
 pub fn verify_bundle(bundle: &Bundle, verifier: &NoteVerifier) -> Result<BundleReport, String> {
@@ -153,6 +198,10 @@ pub fn verify_bundle(bundle: &Bundle, verifier: &NoteVerifier) -> Result<BundleR
             .map_err(|_| format!("{at}: data is not base64"))?;
         let path = hashes(&item.inclusion_path)
             .ok_or_else(|| format!("{at}: inclusion path is not base64 SHA-256 hashes"))?;
+        let kind = entry::peek(&data)
+            .map(|(kind, _)| kind)
+            .unwrap_or_else(|| "unreadable".into());
+        let at = format!("entry {} ({kind})", item.index);
         verify_inclusion(
             item.index,
             checkpoint.size,
@@ -162,6 +211,7 @@ pub fn verify_bundle(bundle: &Bundle, verifier: &NoteVerifier) -> Result<BundleR
         )
         .map_err(|e| format!("{at}: inclusion proof does not lead to the checkpoint root ({e})"))?;
         let decoded = entry::decode(&data).map_err(|e| format!("{at}: not a valid entry: {e}"))?;
+        check_published_file(&decoded.entry).map_err(|e| format!("{at}: {e}"))?;
         *types.entry(decoded.envelope.kind).or_insert(0) += 1;
     }
     let consistent_with = match &bundle.consistency {

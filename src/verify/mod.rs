@@ -9,6 +9,7 @@
 //! | [`bundle`] | offline audit bundles: format and checks      |
 //! | [`witness`] | witnesses' cosignatures against a quorum     |
 
+pub mod billing;
 pub mod bundle;
 pub mod log;
 pub mod source;

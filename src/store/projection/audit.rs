@@ -69,6 +69,14 @@ pub fn keys(entry: &Entry) -> AuditKeys {
         ),
         Entry::ReceiptRejected(e) => (vec![e.siren.as_str()], e.contract_id.as_deref(), None),
         Entry::ReceiptMismatch(e) => (Vec::new(), Some(e.contract_id.as_str()), None),
+        Entry::BillingHoldPlaced(e) => (vec![e.siren.as_str()], None, None),
+        Entry::BillingHoldCleared(e) => (vec![e.siren.as_str()], None, None),
+        Entry::BillingCreditIssued(e) => (vec![e.siren.as_str()], None, None),
+        Entry::BillingPeriodClosed(e) => (
+            e.statements.iter().map(|s| s.siren.as_str()).collect(),
+            None,
+            None,
+        ),
         _ => (Vec::new(), None, None),
     };
     let mut sirens: Vec<String> = sirens
