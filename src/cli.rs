@@ -341,6 +341,22 @@ fn demo_config() -> Config {
             allow_http_did_web: true,
             ..defaults.trust.clone()
         },
+        // The demo platform invoices in its own name (a fictitious operator entity).
+        invoicing: crate::billing::invoicing::InvoicingSettings {
+            seller: Some(crate::billing::invoicing::SellerConfig {
+                name: "Plateforme régionale des données (démonstration)".into(),
+                siren: "180020026".into(),
+                siret: None,
+                vat_id: "FR77180020026".into(),
+                address: crate::billing::invoicing::AddressConfig {
+                    line: "1 place de la Donnée".into(),
+                    city: "Lyon".into(),
+                    postcode: "69002".into(),
+                    country_code: "FR".into(),
+                },
+            }),
+            ..defaults.invoicing.clone()
+        },
         ..defaults
     }
 }
