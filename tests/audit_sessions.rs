@@ -104,7 +104,7 @@ async fn read_audit_mandates(kind: Db) {
     let (status, _) = env.post("/v1/audit/sessions", &body, false).await;
     assert_eq!(status, 201);
     let (status, replay) = env.post("/v1/audit/sessions", &body, false).await;
-    assert!(status >= 400 && status < 500, "{replay}");
+    assert!((400..500).contains(&status), "{replay}");
 
     // A sub-mandate that does not carry read-audit opens nothing.
     let presentation = env.present(&officer, std::slice::from_ref(&mandate)).await;
