@@ -10,6 +10,9 @@ mod common;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{Datelike, Utc};
+use clearinghouse::ledger::hash::leaf_hash;
+use clearinghouse::ledger::note::{NoteVerifier, open_checkpoint};
+use clearinghouse::ledger::proof::{verify_consistency, verify_inclusion};
 use common::{Db, ServerProcess, TestDb, run_cli};
 use serde_json::Value;
 
@@ -203,6 +206,47 @@ async fn two_periods(kind: Db) {
         credit["gross_cents"].as_i64().unwrap(),
         -original["gross_cents"].as_i64().unwrap()
     );
+    // Each billed receipt is proven in the signed log, which extends last month's closing.
+    let (status, answer) = demo
+        .get(&format!(
+            "/v1/billing/statements?period={this}&participant={STARTUP}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let evidence = &answer["evidence"];
+    let verifier = NoteVerifier::from_vkey(&demo.vkey).unwrap();
+    let checkpoint = open_checkpoint(
+        evidence["checkpoint"].as_str().unwrap(),
+        &verifier,
+        verifier.name(),
+    )
+    .unwrap();
+    let lines = answer["statements"][0]["lines"].as_array().unwrap();
+    for line in lines.iter().filter(|l| !l["receipt_index"].is_null()) {
+        let index = line["receipt_index"].as_u64().unwrap();
+        let path = common::b64_hashes(evidence["receipts"][index.to_string()].as_array().unwrap());
+        let (status, bytes) = demo.get_text(&format!("/log/entries/{index}")).await;
+        assert_eq!(status, 200);
+        verify_inclusion(
+            index,
+            checkpoint.size,
+            &leaf_hash(bytes.as_bytes()),
+            &path,
+            &checkpoint.root,
+        )
+        .unwrap();
+    }
+    let previous = &evidence["previous_closing"];
+    assert_eq!(previous["period"], last.as_str());
+    verify_consistency(
+        previous["tree_size"].as_u64().unwrap(),
+        checkpoint.size,
+        &common::b64_hash(previous["root"].as_str().unwrap()),
+        &checkpoint.root,
+        &common::b64_hashes(previous["consistency_path"].as_array().unwrap()),
+    )
+    .unwrap();
+
     let danone_this = demo.statement(&this, DANONE).await;
     reconciles(&danone_this);
     assert!(danone_this["participant_cents"].as_i64().unwrap() > 0);

@@ -180,6 +180,21 @@ impl Month {
         (text.len() == 7 && (1..=12).contains(&month.month)).then_some(month)
     }
 
+    /// The month before.
+    pub fn previous(self) -> Month {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
     /// The first instant after the month.
     pub fn end_exclusive(self) -> DateTime<Utc> {
         let (year, month) = if self.month == 12 {

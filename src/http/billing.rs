@@ -164,8 +164,94 @@ async fn statements(
             statement::to_csv(&statements),
         ),
         Format::Json => {
-            Json(json!({"period": period.to_string(), "statements": statements})).into_response()
+            let evidence = evidence(&state, period, &statements).await?;
+            Json(json!({
+                "period": period.to_string(),
+                "statements": statements,
+                "evidence": evidence,
+            }))
+            .into_response()
         }
+    })
+}
+
+/// What makes a statement checkable against the log: the signed checkpoint, each billed
+/// receipt's inclusion proof to it, and a consistency proof from the tree the previous
+/// period's closing was logged in (so the figures build on what was closed).
+#[derive(Debug, Serialize)]
+struct Evidence {
+    checkpoint: String,
+    tree_size: u64,
+    /// Receipt log index → RFC 9162 inclusion path (base64 hashes) to the checkpoint.
+    receipts: std::collections::BTreeMap<u64, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_closing: Option<PreviousClosing>,
+}
+
+#[derive(Debug, Serialize)]
+struct PreviousClosing {
+    period: String,
+    /// Log index of its `billing.period_closed` entry; the tree then had `tree_size` entries.
+    index: u64,
+    tree_size: u64,
+    /// Root of that tree, base64.
+    root: String,
+    consistency_path: Vec<String>,
+}
+
+async fn evidence(
+    state: &AppState,
+    period: Month,
+    statements: &[statement::Statement],
+) -> Result<Evidence, Problem> {
+    use crate::journal::b64_hashes;
+    use base64::Engine;
+    let reader = state.journal.reader();
+    let head = reader.head();
+    let size = head.head.size;
+    let mut receipts = std::collections::BTreeMap::new();
+    for index in statements
+        .iter()
+        .flat_map(|s| &s.lines)
+        .filter_map(|l| l.receipt_index)
+        .filter(|index| *index < size)
+    {
+        let path = reader
+            .inclusion_proof(index, size)
+            .await
+            .map_err(super::log::read_problem)?;
+        receipts.insert(index, b64_hashes(&path));
+    }
+    let previous = period.previous();
+    let previous_closing = match close::closing(&state.store, previous)
+        .await
+        .map_err(trust_problem)?
+    {
+        Some((index, _, _)) if index < size => {
+            let old = index + 1;
+            let root = reader
+                .root_at(old)
+                .await
+                .map_err(super::log::read_problem)?;
+            let path = reader
+                .consistency_proof(old, size)
+                .await
+                .map_err(super::log::read_problem)?;
+            Some(PreviousClosing {
+                period: previous.to_string(),
+                index,
+                tree_size: old,
+                root: base64::engine::general_purpose::STANDARD.encode(root),
+                consistency_path: b64_hashes(&path),
+            })
+        }
+        _ => None,
+    };
+    Ok(Evidence {
+        checkpoint: head.head.checkpoint.clone(),
+        tree_size: size,
+        receipts,
+        previous_closing,
     })
 }
 
