@@ -40,6 +40,7 @@ pub mod jose;
 pub mod journal;
 pub mod keys;
 pub mod ledger;
+pub mod metrics;
 pub mod odrl;
 pub mod participants;
 pub mod server;

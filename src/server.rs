@@ -138,6 +138,7 @@ impl Service {
         let head = open_head(&store, &signer, &origin)
             .await
             .context("opening the log")?;
+        let initial_size = head.head.size;
         let (publish, subscribe) = watch::channel(Arc::new(head));
         let cache =
             NonZeroUsize::new(config.log.tile_cache_tiles.max(16)).unwrap_or(NonZeroUsize::MIN);
@@ -158,7 +159,7 @@ impl Service {
             config.sequencer(),
             publish,
             reader.clone(),
-            None,
+            Some(crate::metrics::batch_observer(initial_size)),
         );
         let journal = Journal::new(reader, Some(handle), verifier, origin);
         let trust = build_trust(

@@ -133,12 +133,7 @@ async fn two_periods(kind: Db) {
     )
     .await;
     let banner = process.banner.join("\n");
-    let vkey = banner
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("log verifier key "))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let vkey = process.banner_vkey();
     let token = std::fs::read_to_string(data.join("operator-token"))
         .unwrap()
         .trim()
@@ -363,41 +358,34 @@ async fn two_periods(kind: Db) {
     let (code, stdout, _) = recompute(&tampered, "dropped.json");
     assert_eq!(code, 1, "a dropped receipt changes the figures: {stdout}");
 
-    // Invoices and credit notes for what the company owes, valid EN 16931.
-    let (status, list) = demo
+    // Invoices for what the company owes in the closed month, valid EN 16931; none for an
+    // open month (a number must always mean one content).
+    let (status, problem) = demo
         .get(&format!(
             "/v1/billing/invoices?period={this}&participant={STARTUP}"
         ))
         .await;
+    assert_eq!(status, 409, "{problem}");
+    let (status, list) = demo
+        .get(&format!(
+            "/v1/billing/invoices?period={last}&participant={STARTUP}"
+        ))
+        .await;
     assert_eq!(status, 200, "{list}");
     let documents = list["documents"].as_array().unwrap();
-    let kinds: Vec<&str> = documents
-        .iter()
-        .map(|d| d["kind"].as_str().unwrap())
-        .collect();
-    assert!(
-        kinds.contains(&"invoice") && kinds.contains(&"credit-note"),
-        "{list}"
+    assert_eq!(documents.len(), 1, "{list}");
+    assert_eq!(documents[0]["kind"], "invoice");
+    assert_eq!(documents[0]["number"], format!("CH-{last}-{STARTUP}"));
+    let (status, xml) = demo.get_text(documents[0]["ubl"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{xml}");
+    let received = en16931_formats::receive(xml.as_bytes(), &en16931_formats::Policy::default());
+    assert_eq!(
+        received.recommendation,
+        en16931_formats::Recommendation::Accept,
+        "{received}\n{xml}"
     );
-    for document in documents {
-        let (status, xml) = demo.get_text(document["ubl"].as_str().unwrap()).await;
-        assert_eq!(status, 200, "{xml}");
-        let received =
-            en16931_formats::receive(xml.as_bytes(), &en16931_formats::Policy::default());
-        assert_eq!(
-            received.recommendation,
-            en16931_formats::Recommendation::Accept,
-            "{received}\n{xml}"
-        );
-        if document["kind"] == "credit-note" {
-            assert_eq!(
-                document["preceding_invoice"],
-                format!("CH-{last}-{STARTUP}")
-            );
-        }
-    }
     let (status, _) = demo
-        .get_text(&format!("/v1/billing/invoices/CH-{this}-{DINUM}"))
+        .get_text(&format!("/v1/billing/invoices/CH-{last}-{DINUM}"))
         .await;
     assert_eq!(status, 404, "an exempt public body owes nothing");
 
@@ -461,6 +449,36 @@ async fn two_periods(kind: Db) {
         csv.lines().count() > 1 && csv.contains("region-2026@1"),
         "{csv}"
     );
+
+    // A bundle that hides its period's closing is refused by the recompute.
+    let mut tampered = last_bundle.clone();
+    tampered["billing"]
+        .as_object_mut()
+        .unwrap()
+        .remove("closed_at");
+    let (code, stdout, _) = recompute(&tampered, "hidden-closing.json");
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("but the bundle says the closing is absent"),
+        "{stdout}"
+    );
+
+    // The service's metrics saw all this.
+    let (status, metrics) = demo.get_text("/metrics").await;
+    assert_eq!(status, 200);
+    for wanted in [
+        "http_requests_total{method=\"GET\",route=\"/v1/billing/statements\",status=\"200\"}",
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/indicators\"",
+        "decisions_total{outcome=\"permit\"}",
+        "log_append_batch_entries_count",
+        "log_commit_duration_seconds_bucket",
+        "log_size",
+    ] {
+        assert!(
+            metrics.contains(wanted),
+            "{wanted} missing from:\n{metrics}"
+        );
+    }
 
     // Every one of those reads is in the log.
     let (status, reads) = demo

@@ -120,12 +120,7 @@ async fn demo_runs_and_persists() {
     let banner = demo.banner.join("\n");
     assert!(banner.contains("demo entries just seeded"), "{banner}");
     assert!(banner.contains("/log/checkpoint"), "{banner}");
-    let vkey = banner
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("log verifier key "))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let vkey = demo.banner_vkey();
     let verifier = NoteVerifier::from_vkey(&vkey).unwrap();
     let client = reqwest::Client::new();
     let note = client
@@ -210,13 +205,7 @@ async fn example_connector_walks_the_flow() {
         &[],
     )
     .await;
-    let vkey = demo
-        .banner
-        .iter()
-        .find_map(|l| l.trim().strip_prefix("log verifier key "))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let vkey = demo.banner_vkey();
     // `cargo test` builds the examples next to the binaries' directory; a run of this test
     // target alone may not have, so build it then.
     let example = std::path::Path::new(common::binary())

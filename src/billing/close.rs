@@ -16,6 +16,11 @@ use crate::store::Store;
 use crate::trust::TrustFailure;
 use crate::trust::service::TrustService;
 
+/// Minutes after a period's end before it may close. An entry is stamped just before it is
+/// appended (within a request, so within the 30 s request timeout): waiting longer than
+/// that means every entry stamped in the period is in the log before its closing.
+pub const CLOSING_GRACE_MINUTES: i64 = 5;
+
 fn computation(error: super::BillingError) -> TrustFailure {
     TrustFailure::Input(error.to_string())
 }
@@ -48,10 +53,11 @@ pub async fn close_period(
     operator: &str,
 ) -> Result<(BillingPeriodClosed, LogReceipt), TrustFailure> {
     let now = crate::clock::now();
-    if now < period.end_exclusive() {
+    let closes_from = period.end_exclusive() + chrono::Duration::minutes(CLOSING_GRACE_MINUTES);
+    if now < closes_from {
         return Err(TrustFailure::Conflict(format!(
-            "period {period} has not ended: it closes from {}",
-            crate::entry::format_time(period.end_exclusive())
+            "period {period} closes from {} ({CLOSING_GRACE_MINUTES} minutes after its end)",
+            crate::entry::format_time(closes_from)
         )));
     }
     let _guard = trust.lock_changes().await;
@@ -85,6 +91,16 @@ pub async fn close_period(
     Ok((body, receipt))
 }
 
+/// Why a line may be cancelled. Codes, not prose: the log is permanent and public to
+/// auditors, and free text could name a person.
+pub const CREDIT_REASONS: [&str; 5] = [
+    "disputed-volume",
+    "service-failure",
+    "billing-error",
+    "duplicate-transfer",
+    "commercial-gesture",
+];
+
 /// A request for a credit note.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,11 +120,13 @@ pub async fn issue_credit(
 ) -> Result<(BillingCreditIssued, LogReceipt), TrustFailure> {
     let period = Month::parse(&request.period)
         .ok_or_else(|| TrustFailure::Input("period must be YYYY-MM".into()))?;
-    let reason = request.reason.trim();
-    if reason.is_empty() || reason.len() > 500 {
-        return Err(TrustFailure::Input(
-            "reason: say why the line is cancelled (1 to 500 characters)".into(),
-        ));
+    let reason = request.reason.as_str();
+    if !CREDIT_REASONS.contains(&reason) {
+        return Err(TrustFailure::Input(format!(
+            "reason: one of {} (a code: free text could name a person, and the log keeps \
+             everything)",
+            CREDIT_REASONS.join(", ")
+        )));
     }
     let _guard = trust.lock_changes().await;
     if closing(trust.store(), period).await?.is_none() {
@@ -121,22 +139,33 @@ pub async fn issue_credit(
         .await?
         .into_iter()
         .flat_map(|s| s.lines)
-        .any(|line| {
+        .find(|line| {
             line.kind == "transfer" && line.transfer_id.as_deref() == Some(&request.transfer_id)
         });
-    if !billed {
-        return Err(TrustFailure::NotFound(format!(
-            "no line of SIREN {}'s statement for {period} bills transfer {}",
-            request.siren, request.transfer_id
-        )));
+    match billed {
+        None => {
+            return Err(TrustFailure::NotFound(format!(
+                "no line of SIREN {}'s statement for {period} bills transfer {}",
+                request.siren, request.transfer_id
+            )));
+        }
+        Some(line) if line.gross_cents == 0 => {
+            return Err(TrustFailure::Conflict(format!(
+                "transfer {} was billed nothing ({}): there is nothing to credit",
+                request.transfer_id, line.note
+            )));
+        }
+        Some(_) => {}
     }
     for (index, bytes) in trust
         .store()
         .entries_of_types(&["billing.credit_issued"], i64::MAX)
         .await?
     {
-        if let Ok(decoded) = decode(&bytes)
-            && let Entry::BillingCreditIssued(earlier) = decoded.entry
+        // Fail closed: an entry that does not decode could be the earlier credit.
+        let decoded = decode(&bytes)
+            .map_err(|e| TrustFailure::Input(format!("log entry {index} does not decode: {e}")))?;
+        if let Entry::BillingCreditIssued(earlier) = decoded.entry
             && earlier.transfer_id == request.transfer_id
         {
             return Err(TrustFailure::Conflict(format!(

@@ -70,11 +70,11 @@ pub struct Indicators {
     /// (participant, dataset) → (consultations, requests).
     decisions: BTreeMap<(String, String), (u64, u64)>,
     transfers: Transfers,
+    /// Transfers with a receipt before the period.
+    earlier: std::collections::HashSet<String>,
 }
 
-fn siren_of(party: &str) -> String {
-    party.strip_prefix("urn:siren:").unwrap_or(party).to_owned()
-}
+use super::statement::siren_of;
 
 impl Indicators {
     pub fn new(period: Month) -> Indicators {
@@ -84,6 +84,7 @@ impl Indicators {
             assignees: HashMap::new(),
             decisions: BTreeMap::new(),
             transfers: HashMap::new(),
+            earlier: std::collections::HashSet::new(),
         }
     }
 
@@ -106,7 +107,12 @@ impl Indicators {
                 counts.0 += 1;
                 counts.1 += u64::from(d.decision == "permit");
             }
-            Entry::ReceiptRecorded(r) if in_period => {
+            Entry::ReceiptRecorded(r) if !in_period => {
+                self.earlier.insert(r.transfer_id.clone());
+            }
+            // A transfer counts in the month of its first receipt only.
+            Entry::ReceiptRecorded(r) if self.earlier.contains(&r.transfer_id) => {}
+            Entry::ReceiptRecorded(r) => {
                 let participant = self
                     .assignees
                     .get(&r.contract_id)
@@ -172,11 +178,12 @@ impl Indicators {
                 key,
                 ..Row::default()
             });
-            total.consultations += add.consultations;
-            total.requests += add.requests;
-            total.downloads += add.downloads;
-            total.bytes += add.bytes;
-            total.records += add.records;
+            // Connector-reported volumes: saturate rather than overflow.
+            total.consultations = total.consultations.saturating_add(add.consultations);
+            total.requests = total.requests.saturating_add(add.requests);
+            total.downloads = total.downloads.saturating_add(add.downloads);
+            total.bytes = total.bytes.saturating_add(add.bytes);
+            total.records = total.records.saturating_add(add.records);
         }
         rows.into_values().collect()
     }

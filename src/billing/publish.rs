@@ -66,6 +66,14 @@ pub async fn publish_tariff(
 ) -> Result<LogReceipt, TrustFailure> {
     let tariff =
         Tariff::from_json("tariff", file).map_err(|e| TrustFailure::Input(e.to_string()))?;
+    // Required for what is published from now on (invoices need it); tariffs logged before
+    // the field existed still read back.
+    if tariff.vat_bp == 0 && tariff.vat_exemption_code.is_none() {
+        return Err(TrustFailure::Input(
+            "tariff: a 0 % VAT rate needs vat_exemption_code (its VATEX code, e.g. VATEX-EU-132)"
+                .into(),
+        ));
+    }
     let _guard = trust.lock_changes().await;
     check_new(
         &published(trust.store(), "tariff.published", "tariff").await?,
@@ -108,13 +116,40 @@ pub async fn statements(
     period: Month,
     siren: Option<&str>,
 ) -> Result<Vec<Statement>, TrustFailure> {
+    let rows = statement_inputs(store, period).await?;
+    statements_from(&rows, period, siren)
+}
+
+/// The entries (index, bytes) `period`'s statements follow from: those of the input types
+/// logged before its end and, once it is closed, before its closing entry (so closed
+/// figures cannot move, whatever is logged later).
+pub async fn statement_inputs(
+    store: &Store,
+    period: Month,
+) -> Result<Vec<(u64, Vec<u8>)>, TrustFailure> {
     let end = period.end_exclusive().timestamp_millis();
+    let cut = super::close::closing(store, period)
+        .await?
+        .map(|(index, _, _)| index);
+    let mut rows = store.entries_of_types(&STATEMENT_INPUTS, end).await?;
+    if let Some(cut) = cut {
+        rows.retain(|(index, _)| *index < cut);
+    }
+    Ok(rows)
+}
+
+/// Statements of `period` (or one participant's) from its input entries.
+pub fn statements_from(
+    rows: &[(u64, Vec<u8>)],
+    period: Month,
+    siren: Option<&str>,
+) -> Result<Vec<Statement>, TrustFailure> {
     let mut inputs = Inputs::default();
-    for (index, bytes) in store.entries_of_types(&STATEMENT_INPUTS, end).await? {
-        let decoded = decode(&bytes)
+    for (index, bytes) in rows {
+        let decoded = decode(bytes)
             .map_err(|e| TrustFailure::Input(format!("log entry {index} does not decode: {e}")))?;
         inputs
-            .add(index, &decoded)
+            .add(*index, &decoded)
             .map_err(|e| TrustFailure::Input(e.to_string()))?;
     }
     let all = compute(&inputs, period).map_err(|e| TrustFailure::Input(e.to_string()))?;

@@ -4,7 +4,10 @@
 //! - **Periods** are calendar months (UTC). A transfer belongs to the month of its first
 //!   receipt's log time (the log's clock, not the connectors').
 //! - **One line per transfer**, billed to the contract's assignee (the consumer), with the
-//!   consumer's account of bytes and records when it posted one, the provider's otherwise.
+//!   consumer's account of bytes and records when it posted one, the provider's otherwise;
+//!   a receipt logged after the end of its transfer's month is not taken into account.
+//! - **Order**: events are taken month by month (by their log time), in log order within a
+//!   month, so a late-stamped entry never makes the computation go back to a month it left.
 //! - **Tariff**: the highest version of the tariffs published (logged) before the transfer's
 //!   first receipt and in force at its time. Exempt classes pay nothing; the first
 //!   `free_transfers_per_period` transfers of a participant in a month are free; otherwise
@@ -84,7 +87,7 @@ struct Transfer {
     provider: Option<(u64, u64, u64)>,
 }
 
-fn siren_of(party: &str) -> String {
+pub(crate) fn siren_of(party: &str) -> String {
     party.strip_prefix("urn:siren:").unwrap_or(party).to_owned()
 }
 
@@ -115,6 +118,11 @@ impl Inputs {
                         consumer: None,
                         provider: None,
                     });
+                // A receipt logged after its transfer's month is not billed: the month's
+                // figures must not change once it has ended (and been closed).
+                if Month::of(at) != Month::of(transfer.time) {
+                    return Ok(());
+                }
                 let side = Some((r.bytes, r.records, index));
                 if r.role == "consumer" {
                     transfer.consumer = side;
@@ -403,7 +411,7 @@ pub fn compute(inputs: &Inputs, period: Month) -> Result<Vec<Statement>, Billing
         .chain(inputs.credits.iter().map(Event::Credit))
         .filter(|e| Month::of(e.time()) <= period)
         .collect();
-    events.sort_by_key(Event::index);
+    events.sort_by_key(|e| (Month::of(e.time()), e.index()));
     let mut running = Running {
         envelopes: HashMap::new(),
         caps: HashMap::new(),

@@ -109,16 +109,20 @@ impl Tariff {
                 format!("vat_percent {:?} is not 0–100", file.vat_percent),
             )
         })?;
-        let code_ok = file
-            .vat_exemption_code
-            .as_deref()
-            .is_some_and(|c| c.starts_with("VATEX-") && c.len() <= 30);
-        if vat_bp == 0 && (file.vat_exemption.is_none() || !code_ok) {
+        if vat_bp == 0 && file.vat_exemption.is_none() {
             return Err(invalid(
                 name,
-                "a 0 % VAT rate needs vat_exemption (the legal ground, e.g. CGI art. 261) and \
-                 vat_exemption_code (its VATEX code, e.g. VATEX-EU-132)"
-                    .into(),
+                "a 0 % VAT rate needs vat_exemption (the legal ground, e.g. CGI art. 261)".into(),
+            ));
+        }
+        if file
+            .vat_exemption_code
+            .as_deref()
+            .is_some_and(|c| !c.starts_with("VATEX-") || c.len() > 30)
+        {
+            return Err(invalid(
+                name,
+                "vat_exemption_code must be a VATEX code, e.g. VATEX-EU-132".into(),
             ));
         }
         for class in &file.exempt_classes {

@@ -217,9 +217,8 @@ pub(super) async fn seed_current_period(
             siren: startup.siren.clone(),
             period: previous.to_string(),
             transfer_id: disputed.to_owned(),
-            reason: "the receipts disagree on the volume delivered; line cancelled after the \
-                     parties' conciliation"
-                .into(),
+            // The receipts disagree on the volume: cancelled after the parties' conciliation.
+            reason: "disputed-volume".into(),
         },
         operator,
     )

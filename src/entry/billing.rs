@@ -87,6 +87,7 @@ pub struct BillingCreditIssued {
     pub corrected_period: String,
     /// The transfer whose line is cancelled.
     pub transfer_id: String,
+    /// A reason code (`disputed-volume`, `service-failure`, …), never free text.
     pub reason: String,
     pub recorded_by: String,
 }

@@ -274,6 +274,7 @@ pub async fn decide(
         },
     )?;
     let log = append_one(exchange, entry).await?;
+    crate::metrics::decision(decision);
     let token = tokens::sign(
         exchange,
         "decision+jwt",

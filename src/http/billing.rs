@@ -25,7 +25,7 @@ use crate::billing::close::{self, CreditRequest};
 use crate::billing::indicators::{self, GroupBy, INDICATOR_INPUTS, Indicators};
 use crate::billing::invoice::{Document, DocumentKind};
 use crate::billing::invoicing::{self, BuyerFacts};
-use crate::billing::publish::{self, STATEMENT_INPUTS};
+use crate::billing::publish;
 use crate::billing::report;
 use crate::billing::statement::{self, Month};
 use crate::entry::{AuditRead, decode};
@@ -330,12 +330,9 @@ async fn period_bundle(
 ) -> Result<Response, Problem> {
     let period = parse_period(&period)?;
     whole_log_only(&auditor, "period bundles")?;
-    let end = period.end_exclusive().timestamp_millis();
-    let mut rows = state
-        .store
-        .entries_of_types(&STATEMENT_INPUTS, end)
+    let mut rows = publish::statement_inputs(&state.store, period)
         .await
-        .map_err(store_problem)?;
+        .map_err(trust_problem)?;
     if rows.len() > MAX_PERIOD_BUNDLE_ENTRIES {
         return Err(Problem::unprocessable(format!(
             "period {period} follows from more than {MAX_PERIOD_BUNDLE_ENTRIES} entries, \
@@ -345,12 +342,11 @@ async fn period_bundle(
     let closing = close::closing(&state.store, period)
         .await
         .map_err(trust_problem)?;
+    // The statements from exactly the entries the bundle carries.
+    let statements = publish::statements_from(&rows, period, None).map_err(trust_problem)?;
     if let Some((index, data, _)) = &closing {
         rows.push((*index, data.clone()));
     }
-    let statements = publish::statements(&state.store, period, None)
-        .await
-        .map_err(trust_problem)?;
     let billing = BundleBilling {
         period: period.to_string(),
         statements: serde_json::to_value(&statements).map_err(|e| Problem::internal(&e))?,
@@ -475,11 +471,33 @@ async fn participant_documents(
             .clone()
             .unwrap_or_else(|| format!("SIREN {}", participant.siren)),
     };
+    // Invoices are issued for closed periods only, so a number always means one content,
+    // and each statement must be the one the closing fixed.
+    let Some((_, _, closed)) = close::closing(&state.store, period)
+        .await
+        .map_err(trust_problem)?
+    else {
+        return Err(Problem::new(
+            types::CONFLICT,
+            format!("period {period} is not closed: invoices are issued once it is"),
+        ));
+    };
     let statements = publish::statements(&state.store, period, Some(siren))
         .await
         .map_err(trust_problem)?;
     let mut documents = Vec::new();
     for statement in &statements {
+        let hash = statement::statement_sha256(statement).map_err(|e| Problem::internal(&e))?;
+        if !closed
+            .statements
+            .iter()
+            .any(|c| c.siren == statement.siren && c.sha256 == hash)
+        {
+            return Err(Problem::internal(&format!(
+                "SIREN {}'s statement for {period} no longer matches its closing",
+                statement.siren
+            )));
+        }
         documents.extend(
             invoicing::documents(&state.invoicing, statement, &buyer)
                 .map_err(|e| Problem::unprocessable(e.to_string()))?,

@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 async fn healthz() -> Json<Value> {
@@ -38,5 +39,16 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "log_key": state.journal.verifier().vkey(),
             "log_size": state.journal.reader().head().head.size,
         })),
+    )
+}
+
+/// `GET /metrics`: Prometheus text exposition (see `crate::metrics` for the list).
+async fn metrics() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::render(),
     )
 }

@@ -104,5 +104,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(problem::fallback_not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(middleware)
 }

@@ -59,7 +59,15 @@ pub async fn open_session(
         siren: (!whole_log).then_some(siren),
     };
     let token = hex::encode(new_salt());
-    let expires_at = now + Duration::minutes(SESSION_MINUTES);
+    // Never beyond the mandate itself.
+    let mandate_until = mandate
+        .document
+        .get("validUntil")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let expires_at = (now + Duration::minutes(SESSION_MINUTES))
+        .min(mandate_until.unwrap_or(DateTime::<Utc>::MAX_UTC));
     svc.store()
         .save_audit_session(
             &hex::encode(Sha256::digest(token.as_bytes())),

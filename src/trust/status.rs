@@ -168,6 +168,7 @@ impl StatusChecker {
         }
         .ok_or_else(|| VerifyError::Malformed("statusListIndex is not a number".into()))?;
         let fetched = self.list(verifier, &list, now).await.map_err(|reason| {
+            crate::metrics::status_list_fetch_failed();
             VerifyError::StatusUnavailable {
                 list: list.clone(),
                 reason,

@@ -45,12 +45,24 @@ pub fn recompute(bundle: &Bundle, verifier: &NoteVerifier) -> Result<Recomputed,
         let decoded = entry::decode(&data)
             .map_err(|e| format!("entry {}: not a valid entry: {e}", item.index))?;
         if let Entry::BillingPeriodClosed(closed) = &decoded.entry {
-            if Some(item.index) == billing.closed_at && closed.period == billing.period {
+            if closed.period == billing.period {
+                if billing.closed_at != Some(item.index) {
+                    return Err(format!(
+                        "billing: entry {} closes {}, but the bundle says the closing is {}",
+                        item.index,
+                        billing.period,
+                        billing
+                            .closed_at
+                            .map_or("absent".to_owned(), |i| format!("entry {i}"))
+                    ));
+                }
                 closing = Some(closed.clone());
             }
             continue;
         }
-        if decoded.envelope.time >= end {
+        // The statements follow from what was logged before the period's end and, once
+        // it is closed, before its closing.
+        if decoded.envelope.time >= end || billing.closed_at.is_some_and(|cut| item.index >= cut) {
             continue;
         }
         inputs
@@ -97,6 +109,14 @@ pub fn recompute(bundle: &Bundle, verifier: &NoteVerifier) -> Result<Recomputed,
                     "closing: the closing logged a statement for SIREN {siren}, which the entries do not produce"
                 ));
             }
+            let gross: i64 = statements.iter().map(|s| s.gross_cents).sum();
+            let own: i64 = statements.iter().map(|s| s.participant_cents).sum();
+            if (gross, own) != (closed.gross_cents, closed.participant_cents) {
+                return Err(format!(
+                    "closing: totals recompute to {gross} gross and {own} for participants, the closing logged {} and {}",
+                    closed.gross_cents, closed.participant_cents
+                ));
+            }
             true
         }
     };
@@ -120,6 +140,9 @@ fn compare(computed: &Value, served: &Value) -> Result<(), String> {
             .to_owned()
     };
     let served_by: BTreeMap<String, &Value> = served.iter().map(|s| (siren(s), s)).collect();
+    if served_by.len() != served.len() {
+        return Err("billing: the bundle carries two statements for one SIREN".into());
+    }
     let computed_by: BTreeMap<String, &Value> = computed.iter().map(|s| (siren(s), s)).collect();
     for (siren, statement) in &computed_by {
         let Some(other) = served_by.get(siren) else {

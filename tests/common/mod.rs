@@ -323,6 +323,16 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// The log verifier key the demo printed in its banner.
+    pub fn banner_vkey(&self) -> String {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("log verifier key "))
+            .expect("the banner names the log verifier key")
+            .trim()
+            .to_owned()
+    }
+
     /// Start `clearinghouse <args>` with extra environment and wait until it listens.
     pub async fn spawn(args: &[&str], envs: &[(&str, String)]) -> ServerProcess {
         use tokio::io::AsyncBufReadExt;

@@ -72,11 +72,8 @@ pub fn keys(entry: &Entry) -> AuditKeys {
         Entry::BillingHoldPlaced(e) => (vec![e.siren.as_str()], None, None),
         Entry::BillingHoldCleared(e) => (vec![e.siren.as_str()], None, None),
         Entry::BillingCreditIssued(e) => (vec![e.siren.as_str()], None, None),
-        Entry::BillingPeriodClosed(e) => (
-            e.statements.iter().map(|s| s.siren.as_str()).collect(),
-            None,
-            None,
-        ),
+        // A closing lists every participant's totals: whole-log readers only (by type),
+        // never under one participant, whose limited sessions must not see the others'.
         _ => (Vec::new(), None, None),
     };
     let mut sirens: Vec<String> = sirens
