@@ -504,6 +504,12 @@ async fn two_periods(kind: Db) {
             "{wanted} not logged: {requests:?}"
         );
     }
+    let (status, csv) = demo
+        .get_text("/v1/audit/entries?type=audit.read&limit=2&format=csv")
+        .await;
+    assert_eq!(status, 200, "{csv}");
+    assert!(csv.starts_with("index,type,time,entry\r\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(demo.process.terminate().await.success());
 }
 

@@ -47,6 +47,7 @@ fn line(kind: &str, n: u32, gross: i64, financed: i64, vat_bp: u32) -> Line {
         records: 1000,
         receipt_index: Some(u64::from(n)),
         tariff: Some("platform-2026@1".into()),
+        unit_prices: BTreeMap::new(),
         vat_bp,
         vat_exemption: (vat_bp == 0)
             .then(|| ("VATEX-EU-132".into(), "Exonération, CGI art. 261".into())),

@@ -260,6 +260,9 @@ pub struct Line {
     /// `id@version` of the tariff applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tariff: Option<String>,
+    /// The tariff's unit prices for this kind of line, in cents: per transfer and per GB
+    /// for a transfer, per month for a subscription (0 when exempt or free).
+    pub unit_prices: BTreeMap<String, i64>,
     pub vat_bp: u32,
     /// For a 0 % rate: the VATEX code and the legal ground of the exemption.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -296,6 +299,16 @@ impl Line {
             records: 0,
             receipt_index: None,
             tariff: tariff.map(|t| format!("{}@{}", t.id, t.version)),
+            unit_prices: match tariff {
+                Some(t) if gross != 0 && kind == "transfer" => BTreeMap::from([
+                    ("per_transfer_cents".to_owned(), t.per_transfer_cents),
+                    ("per_gb_cents".to_owned(), t.per_gb_cents),
+                ]),
+                Some(t) if gross != 0 => {
+                    BTreeMap::from([("per_month_cents".to_owned(), t.subscription_cents)])
+                }
+                _ => BTreeMap::new(),
+            },
             vat_bp: tariff.map(|t| t.vat_bp).unwrap_or(0),
             vat_exemption: tariff
                 .filter(|t| t.vat_bp == 0)

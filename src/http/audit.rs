@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::auth::Auditor;
+use super::billing::{Format, csv_response};
 use super::extract::{ApiJson, ApiQuery};
 use super::governance::journal_problem;
 use super::log::read_problem;
@@ -73,6 +74,10 @@ pub struct EntriesQuery {
     pub after: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// `json` (default) or `csv` (index, type, time, entry as JSON; the cursor for the
+    /// next page in the `x-next-after` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Format>,
 }
 
 /// The selection of `/v1/audit/bundles`: at least one of contract, participant, from, to.
@@ -186,7 +191,7 @@ async fn entries(
     State(state): State<AppState>,
     auditor: Auditor,
     ApiQuery(mut query): ApiQuery<EntriesQuery>,
-) -> Result<Json<Page>, Problem> {
+) -> Result<Response, Problem> {
     query.participant = auditor.participant_filter(query.participant.as_deref())?;
     let filter = filter(
         &query.kind,
@@ -241,11 +246,35 @@ async fn entries(
         },
     )
     .await?;
+    if query.format == Some(Format::Csv) {
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .map(|i| {
+                vec![
+                    i.index.to_string(),
+                    i.kind.clone(),
+                    i.time.clone(),
+                    i.entry.to_string(),
+                ]
+            })
+            .collect();
+        let mut response = csv_response(
+            "audit-entries",
+            crate::billing::csv::document(&["index", "type", "time", "entry"], &rows),
+        );
+        if let Some(next) = next
+            && let Ok(value) = HeaderValue::from_str(&next.to_string())
+        {
+            response.headers_mut().insert("x-next-after", value);
+        }
+        return Ok(response);
+    }
     Ok(Json(Page {
         items,
         next,
         tree_size: size,
-    }))
+    })
+    .into_response())
 }
 
 /// `GET /v1/audit/bundles`: an offline audit bundle of the selected entries.

@@ -71,10 +71,10 @@ async fn financing(
     Ok((StatusCode::CREATED, Json(json!({"log": log}))))
 }
 
-/// `json` (default) or `csv`.
+/// Response format of reads: `json` (default) or `csv`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-enum Format {
+pub enum Format {
     #[default]
     Json,
     Csv,
@@ -86,7 +86,7 @@ fn parse_period(text: &str) -> Result<Month, Problem> {
     })
 }
 
-fn csv_response(name: &str, body: String) -> Response {
+pub(super) fn csv_response(name: &str, body: String) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
