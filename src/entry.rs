@@ -209,6 +209,7 @@ entry_types! {
     BillingPeriodClosed(BillingPeriodClosed),
     BillingCreditIssued(BillingCreditIssued),
     AuditRead(AuditRead),
+    PrivacyErased(PrivacyErased),
 }
 
 /// Implement [`EntryBody`] for a struct: `entry_body!(Type, "type.name", version)`.
@@ -540,3 +541,21 @@ mod tests {
         ));
     }
 }
+
+/// `privacy.erased` v1: a person's private records were erased (GDPR right to erasure or a
+/// retention limit). Only the salted commitments the log already held are named: with
+/// their salts deleted they can no longer be linked to anyone, and every proof over the
+/// entries holding them still verifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyErased {
+    /// The e-mail commitments of the records erased (as logged in credentials and grants).
+    pub commitments: Vec<String>,
+    pub persons: u64,
+    pub credentials: u64,
+    pub grants: u64,
+    /// `right-to-erasure` or `retention-limit`.
+    pub reason: String,
+    pub recorded_by: String,
+}
+entry_body!(PrivacyErased, "privacy.erased", 1);

@@ -43,6 +43,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod odrl;
 pub mod participants;
+pub mod privacy;
 pub mod server;
 pub mod store;
 pub mod trust;

@@ -42,6 +42,12 @@ enum Access {
 
 /// Every route: method, path pattern (as in the router), a concrete path, and who may call.
 const ROUTES: &[(&str, &str, &str, Access)] = &[
+    (
+        "POST",
+        "/v1/privacy/erasures",
+        "/v1/privacy/erasures",
+        Access::Operator,
+    ),
     ("GET", "/healthz", "/healthz", Access::Public),
     ("GET", "/readyz", "/readyz", Access::Public),
     ("GET", "/metrics", "/metrics", Access::Public),

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/mandates/delegations", post(delegate))
         .route("/v1/mandates/deliberations", post(deliberation))
         .route("/v1/credentials/{id}/revocation", post(revoke))
+        .route("/v1/privacy/erasures", post(erase))
 }
 
 /// A stable short name for the check a credential failed.
@@ -436,4 +437,19 @@ async fn revoke(
         .await
         .map_err(trust_problem)?;
     Ok(Json(json!({"revoked": receipts.len(), "log": receipts})))
+}
+
+/// `POST /v1/privacy/erasures {email, reason}`: erase a person's private records.
+async fn erase(
+    State(state): State<AppState>,
+    operator: Operator,
+    ApiJson(request): ApiJson<crate::privacy::ErasureRequest>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let (erased, log) = crate::privacy::erase(&state.trust, &request, &operator.label)
+        .await
+        .map_err(trust_problem)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"erased": erased, "log": log})),
+    ))
 }

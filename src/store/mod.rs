@@ -16,6 +16,7 @@ pub mod audit;
 pub mod billing;
 pub mod exchange;
 pub mod log;
+pub mod privacy;
 pub mod projection;
 pub mod trust;
 pub mod witness;
