@@ -67,6 +67,24 @@ enum Command {
     /// Billing tools for auditors and funders.
     #[command(subcommand)]
     Billing(BillingCommand),
+    /// Erase a person's private records on a running service (GDPR right to erasure,
+    /// retention limits): what they hold is revoked, their records and salts deleted, and
+    /// the erasure logged without personal data. The operator token is read from
+    /// `CLEARINGHOUSE_OPERATOR_TOKEN`.
+    Erase(EraseArgs),
+}
+
+#[derive(Debug, Args)]
+struct EraseArgs {
+    /// Base URL of the service, e.g. `https://clearinghouse.example.fr`.
+    #[arg(long)]
+    url: String,
+    /// The person's e-mail address.
+    #[arg(long)]
+    email: String,
+    /// `right-to-erasure` or `retention-limit`.
+    #[arg(long, default_value = "right-to-erasure")]
+    reason: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -256,6 +274,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keygen(args) => keygen(file, args),
         Command::Verify(args) => verify(args).await,
         Command::Witness(args) => witness(args).await,
+        Command::Erase(args) => erase(args).await,
         Command::Export(args) => export(file, args).await,
         Command::Odrl(command) => odrl(command),
         Command::Billing(BillingCommand::Recompute { file, key }) => recompute(&file, &key),
@@ -518,6 +537,36 @@ fn read_vkey(arg: &str) -> anyhow::Result<NoteVerifier> {
         arg.to_owned()
     };
     Ok(NoteVerifier::from_vkey(&text)?)
+}
+
+/// `erase --url URL --email E`: ask the service to erase a person.
+async fn erase(args: EraseArgs) -> anyhow::Result<ExitCode> {
+    let token = std::env::var("CLEARINGHOUSE_OPERATOR_TOKEN")
+        .context("CLEARINGHOUSE_OPERATOR_TOKEN must hold the operator's token")?;
+    let url = format!("{}/v1/privacy/erasures", args.url.trim_end_matches('/'));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(token.trim())
+        .json(&serde_json::json!({"email": args.email, "reason": args.reason}))
+        .send()
+        .await
+        .with_context(|| format!("calling {url}"))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    if status.is_success() {
+        let erased = &body["erased"];
+        say(&format!(
+            "erased: {} person record(s), {} credential(s) revoked and deleted, {} mandate grant(s); logged at index {}",
+            erased["persons"], erased["credentials"], erased["grants"], body["log"]["index"]
+        ));
+        Ok(ExitCode::SUCCESS)
+    } else {
+        say(&format!(
+            "refused ({status}): {}",
+            body["detail"].as_str().unwrap_or("no detail")
+        ));
+        Ok(ExitCode::FAILURE)
+    }
 }
 
 /// `billing recompute FILE --key VKEY`: the period's figures, reproduced from the entries.

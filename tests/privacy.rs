@@ -101,15 +101,38 @@ async fn erasure(kind: Db) {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("VERDICT: OK"), "{stdout}");
 
-    // Nothing left to erase.
-    let (status, _) = env
-        .post(
-            "/v1/privacy/erasures",
-            &json!({"email": EMAIL, "reason": "right-to-erasure"}),
-            true,
-        )
-        .await;
-    assert_eq!(status, 404);
+    // Nothing left to erase; the command says so.
+    let (code, stdout, stderr) = common::run_cli(
+        &["erase", "--url", &env.server.base, "--email", EMAIL],
+        &[(
+            "CLEARINGHOUSE_OPERATOR_TOKEN",
+            common::OPERATOR_TOKEN.to_owned(),
+        )],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("refused (404 Not Found)"), "{stdout}");
+
+    // The command erases a person who signed in later.
+    let employee = DidKey::random();
+    let (status, outcome) = env.sign_in("employee", &employee).await;
+    assert_eq!(status, 200, "{outcome}");
+    let (code, stdout, stderr) = common::run_cli(
+        &[
+            "erase",
+            "--url",
+            &env.server.base,
+            "--email",
+            "thomas.girard@danone.example.fr",
+            "--reason",
+            "retention-limit",
+        ],
+        &[(
+            "CLEARINGHOUSE_OPERATOR_TOKEN",
+            common::OPERATOR_TOKEN.to_owned(),
+        )],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("erased: 1 person record(s)"), "{stdout}");
 }
 
 on_both_databases!(erase_a_person, super::erasure);
