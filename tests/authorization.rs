@@ -378,6 +378,17 @@ impl Env {
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
+        // Whatever the answer, it carries the security headers.
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
@@ -409,13 +420,15 @@ impl Env {
     }
 }
 
-async fn env(kind: Db) -> Env {
+async fn env(kind: Db, burst: u32) -> Env {
     let digest = hex::encode(Sha256::digest(AUDITOR_TOKEN.as_bytes()));
     let (server, dir) = common::trust::demo_fixture_server(kind, |config| {
         config.auth.auditors = vec![AuditorToken {
             label: "ctd-committee".into(),
             token_sha256: digest,
         }];
+        config.exchange.burst = burst;
+        config.exchange.requests_per_minute = 6;
     })
     .await;
     let keys = dir.path().join("keys");
@@ -453,7 +466,7 @@ async fn env(kind: Db) -> Env {
 }
 
 async fn matrix(kind: Db) {
-    let env = env(kind).await;
+    let env = env(kind, 1000).await;
     let participant = env.access_token(&env.startup).await;
     let other = env.access_token(&env.danone).await;
     let roles: [(&str, Option<&str>); 5] = [
@@ -501,44 +514,83 @@ async fn matrix(kind: Db) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
     // Data level: a connector asks only about its organisation's contracts.
-    let agreement =
-        count_limited_agreement(CONTRACT, &env.lyon.siren, &env.startup.siren, DATASET, 10);
-    let signatures: Vec<Value> = [&env.lyon, &env.startup]
-        .iter()
-        .map(|p| {
-            sign_agreement(
-                p.representative.key(),
-                p.representative.method(),
-                &p.mandate,
-                &agreement,
-            )
-            .unwrap()
-        })
-        .collect();
-    let response = env
-        .server
-        .client
-        .post(env.server.url("/v1/contracts"))
-        .json(&json!({"agreement": agreement, "signatures": signatures}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let ask = json!({"contract": CONTRACT, "action": "use", "target": DATASET});
-    for (token, expected) in [(&participant, 200), (&other, 403)] {
-        let response = env
+    env.agree().await;
+    assert_eq!(env.ask(&participant).await.0, 200);
+    let (status, body, _) = env.ask(&other).await;
+    assert_eq!(status, 403, "{body}");
+}
+
+impl Env {
+    /// Lyon and the start-up sign a contract.
+    async fn agree(&self) {
+        let agreement = count_limited_agreement(
+            CONTRACT,
+            &self.lyon.siren,
+            &self.startup.siren,
+            DATASET,
+            100,
+        );
+        let signatures: Vec<Value> = [&self.lyon, &self.startup]
+            .iter()
+            .map(|p| {
+                sign_agreement(
+                    p.representative.key(),
+                    p.representative.method(),
+                    &p.mandate,
+                    &agreement,
+                )
+                .unwrap()
+            })
+            .collect();
+        let response = self
             .server
             .client
-            .post(env.server.url("/v1/decisions"))
+            .post(self.server.url("/v1/contracts"))
+            .json(&json!({"agreement": agreement, "signatures": signatures}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+
+    /// Ask for a decision on the contract.
+    async fn ask(&self, token: &str) -> (u16, Value, Option<String>) {
+        let response = self
+            .server
+            .client
+            .post(self.server.url("/v1/decisions"))
             .bearer_auth(token)
-            .json(&ask)
+            .json(&json!({"contract": CONTRACT, "action": "use", "target": DATASET}))
             .send()
             .await
             .unwrap();
         let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(status, expected, "{body}");
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, response.json().await.unwrap(), retry)
     }
 }
 
+/// Past its burst, a participant gets 429 with Retry-After and nothing is logged; another
+/// participant is not affected.
+async fn rate_limits(kind: Db) {
+    let env = env(kind, 2).await;
+    env.agree().await;
+    let participant = env.access_token(&env.startup).await;
+    let lyon = env.access_token(&env.lyon).await;
+    for _ in 0..2 {
+        assert_eq!(env.ask(&participant).await.0, 200);
+    }
+    let before = env.server.state.journal.reader().head().head.size;
+    let (status, problem, retry) = env.ask(&participant).await;
+    assert_eq!(status, 429, "{problem}");
+    assert_eq!(problem["type"], "/problems/rate-limited");
+    assert!(retry.unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(env.server.state.journal.reader().head().head.size, before);
+    assert_eq!(env.ask(&lyon).await.0, 200, "Lyon has its own bucket");
+}
+
 on_both_databases!(authorization_matrix, super::matrix);
+on_both_databases!(per_participant_rate_limits, super::rate_limits);

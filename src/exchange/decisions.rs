@@ -188,6 +188,7 @@ pub async fn decide(
     caller: &tokens::Connector,
     request: &DecisionRequest,
 ) -> Result<DecisionAnswer, ExchangeFailure> {
+    exchange.limit(&caller.siren)?;
     check_request(request)?;
     let store = exchange.trust().store();
     let contract = store

@@ -13,6 +13,7 @@
 pub mod client;
 pub mod contracts;
 pub mod decisions;
+pub mod rate;
 pub mod receipts;
 pub mod signatures;
 pub mod tokens;
@@ -39,7 +40,7 @@ const POLICY_CACHE: usize = 1024;
 
 /// Lifetimes and tolerances of the exchange (the `[exchange]` configuration section).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ExchangeSettings {
     /// Lifetime of an access token.
     pub access_token_seconds: i64,
@@ -51,6 +52,10 @@ pub struct ExchangeSettings {
     pub signature_max_age_days: i64,
     /// Tolerated clock difference with callers.
     pub clock_skew_seconds: i64,
+    /// Decisions and receipts a participant may send per minute (0: no limit)…
+    pub requests_per_minute: u32,
+    /// …and in a burst.
+    pub burst: u32,
 }
 
 impl Default for ExchangeSettings {
@@ -61,6 +66,8 @@ impl Default for ExchangeSettings {
             assertion_max_seconds: 300,
             signature_max_age_days: 30,
             clock_skew_seconds: 60,
+            requests_per_minute: 600,
+            burst: 120,
         }
     }
 }
@@ -87,6 +94,8 @@ pub enum ExchangeFailure {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("participant {siren} is over its rate: retry in {retry_after} s")]
+    RateLimited { siren: String, retry_after: u64 },
     #[error("receipt rejected: {reason}")]
     ReceiptRejected { reason: String, log: LogReceipt },
     #[error(transparent)]
@@ -138,13 +147,16 @@ struct Inner {
     settings: ExchangeSettings,
     locks: Vec<tokio::sync::Mutex<()>>,
     policies: Mutex<LruCache<String, Arc<Policy>>>,
+    limiter: rate::RateLimiter,
 }
 
 impl ExchangeService {
     pub fn new(trust: TrustService, token_key: SigningKey, settings: ExchangeSettings) -> Self {
         let token_kid = trust.issuer().verification_method().to_owned();
+        let limiter = rate::RateLimiter::new(settings.requests_per_minute, settings.burst);
         ExchangeService {
             inner: Arc::new(Inner {
+                limiter,
                 trust,
                 token_key,
                 token_kid,
@@ -161,6 +173,17 @@ impl ExchangeService {
 
     pub fn trust(&self) -> &TrustService {
         &self.inner.trust
+    }
+
+    /// Count one request of `siren` against its rate limit.
+    pub fn limit(&self, siren: &str) -> Result<(), ExchangeFailure> {
+        self.inner
+            .limiter
+            .check(siren)
+            .map_err(|retry_after| ExchangeFailure::RateLimited {
+                siren: siren.to_owned(),
+                retry_after,
+            })
     }
 
     pub fn settings(&self) -> &ExchangeSettings {

@@ -171,6 +171,8 @@ pub async fn record(
     }
     jws.verify(&key.jwk)
         .map_err(|e| jose_failure("receipt", e))?;
+    // Counted once the signer is known, before anything (even a rejection) is logged.
+    exchange.limit(&key.siren)?;
     let payload = jws.payload_json().map_err(|e| jose_failure("receipt", e))?;
     let claims = claims(&payload).map_err(|e| ExchangeFailure::Input(format!("receipt: {e}")))?;
     let receipt_sha256 = hex::encode(Sha256::digest(receipt_jws.as_bytes()));

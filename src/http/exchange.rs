@@ -52,6 +52,9 @@ pub(crate) fn exchange_problem(failure: ExchangeFailure) -> Problem {
         ExchangeFailure::Mandate(_) => Problem::new(types::MANDATE_REJECTED, detail),
         ExchangeFailure::NotFound(_) => Problem::not_found(detail),
         ExchangeFailure::Conflict(_) => Problem::new(types::CONFLICT, detail),
+        ExchangeFailure::RateLimited { retry_after, .. } => {
+            Problem::new(types::RATE_LIMITED, detail).with("retry_after", retry_after)
+        }
         ExchangeFailure::ReceiptRejected { log, .. } => {
             Problem::new(types::RECEIPT_REJECTED, detail)
                 .with("log", serde_json::to_value(log).unwrap_or(Value::Null))

@@ -52,6 +52,8 @@ pub mod types {
             "The resource exists but does not accept this HTTP method.");
         PAYLOAD_TOO_LARGE = ("payload-too-large", 413, "Payload too large",
             "The request body is larger than the service accepts.");
+        RATE_LIMITED = ("rate-limited", 429, "Too many requests",
+            "The participant sent more requests than its rate allows; retry after `Retry-After` seconds.");
         CONFLICT = ("conflict", 409, "Conflict",
             "The request conflicts with the current state (already registered, already revoked…).");
         INVALID_IDENTIFIER = ("invalid-identifier", 422, "Invalid SIREN or SIRET",
@@ -186,6 +188,12 @@ impl IntoResponse for Problem {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if parts.kind == types::RATE_LIMITED
+            && let Some(seconds) = parts.extensions.get("retry_after").and_then(Value::as_u64)
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         if parts.kind == types::LOG_UNAVAILABLE {
             response
