@@ -42,6 +42,8 @@ enum Access {
 
 /// Every route: method, path pattern (as in the router), a concrete path, and who may call.
 const ROUTES: &[(&str, &str, &str, Access)] = &[
+    ("GET", "/openapi.json", "/openapi.json", Access::Public),
+    ("GET", "/docs", "/docs", Access::Public),
     (
         "POST",
         "/v1/privacy/erasures",
@@ -355,6 +357,34 @@ fn every_route_is_in_the_matrix() {
     assert!(
         missing.is_empty(),
         "routes missing from the matrix: {missing:?}"
+    );
+}
+
+/// The matrix is the published contract: every operation of the OpenAPI list is walked,
+/// with the security it declares, and the list holds every route.
+#[test]
+fn the_matrix_is_the_api_contract() {
+    use clearinghouse::http::openapi::OPERATIONS;
+    let contract: BTreeSet<(String, String, String)> = OPERATIONS
+        .iter()
+        .map(|o| {
+            (
+                o.method.to_owned(),
+                o.path.to_owned(),
+                format!("{:?}", o.security),
+            )
+        })
+        .collect();
+    let matrix: BTreeSet<(String, String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.0.to_owned(), r.1.to_owned(), format!("{:?}", r.3)))
+        .collect();
+    assert_eq!(contract, matrix);
+    let paths: BTreeSet<String> = OPERATIONS.iter().map(|o| o.path.to_owned()).collect();
+    let missing: Vec<_> = declared_routes().difference(&paths).cloned().collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from OPERATIONS: {missing:?}"
     );
 }
 

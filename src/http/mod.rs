@@ -24,6 +24,7 @@ pub mod extract;
 pub mod governance;
 pub mod health;
 pub mod log;
+pub mod openapi;
 pub mod participants;
 pub mod problem;
 pub mod trust;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(exchange::router())
         .merge(billing::router())
         .merge(audit::router())
+        .merge(openapi::router())
         .route("/problems/{slug}", get(problem::describe))
         .fallback(problem::fallback_not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
