@@ -805,7 +805,9 @@ on_both_databases!(exchange_rejections, super::rejections);
 /// An access token past its lifetime is refused, and says so.
 async fn expired_access_token(kind: Db) {
     let env = env_with(kind, |config| {
-        config.exchange.access_token_seconds = 1;
+        // Long enough that a fresh token (expiry in whole seconds) outlives a loaded
+        // machine's round trip; short enough to wait out.
+        config.exchange.access_token_seconds = 3;
         config.exchange.clock_skew_seconds = 0;
     })
     .await;
@@ -813,7 +815,7 @@ async fn expired_access_token(kind: Db) {
         count_limited_agreement(CONTRACT, &env.lyon.siren, &env.startup.siren, DATASET, 5);
     assert_eq!(submit_contract(&env, &agreement).await.0, 201);
     let token = env.access_token(&env.startup).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
     let size = env.log_size().await;
     env.assert_refused(
         env.ask(&token, CONTRACT, json!({})).await,
