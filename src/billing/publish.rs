@@ -127,12 +127,22 @@ pub async fn statement_inputs(
     store: &Store,
     period: Month,
 ) -> Result<Vec<(u64, Vec<u8>)>, TrustFailure> {
-    let end = period.end_exclusive().timestamp_millis();
     let cut = super::close::closing(store, period)
         .await?
         .map(|(index, _, _)| index);
+    statement_inputs_before(store, period, cut).await
+}
+
+/// The input entries of `period` logged before its end and before `closing` (the index of
+/// its closing entry, when the caller already looked it up).
+pub async fn statement_inputs_before(
+    store: &Store,
+    period: Month,
+    closing: Option<u64>,
+) -> Result<Vec<(u64, Vec<u8>)>, TrustFailure> {
+    let end = period.end_exclusive().timestamp_millis();
     let mut rows = store.entries_of_types(&STATEMENT_INPUTS, end).await?;
-    if let Some(cut) = cut {
+    if let Some(cut) = closing {
         rows.retain(|(index, _)| *index < cut);
     }
     Ok(rows)

@@ -330,7 +330,11 @@ async fn period_bundle(
 ) -> Result<Response, Problem> {
     let period = parse_period(&period)?;
     whole_log_only(&auditor, "period bundles")?;
-    let mut rows = publish::statement_inputs(&state.store, period)
+    let closing = close::closing(&state.store, period)
+        .await
+        .map_err(trust_problem)?;
+    let cut = closing.as_ref().map(|(index, _, _)| *index);
+    let mut rows = publish::statement_inputs_before(&state.store, period, cut)
         .await
         .map_err(trust_problem)?;
     if rows.len() > MAX_PERIOD_BUNDLE_ENTRIES {
@@ -339,9 +343,6 @@ async fn period_bundle(
              more than one bundle holds"
         )));
     }
-    let closing = close::closing(&state.store, period)
-        .await
-        .map_err(trust_problem)?;
     // The statements from exactly the entries the bundle carries.
     let statements = publish::statements_from(&rows, period, None).map_err(trust_problem)?;
     if let Some((index, data, _)) = &closing {
@@ -473,7 +474,7 @@ async fn participant_documents(
     };
     // Invoices are issued for closed periods only, so a number always means one content,
     // and each statement must be the one the closing fixed.
-    let Some((_, _, closed)) = close::closing(&state.store, period)
+    let Some((closed_at, _, closed)) = close::closing(&state.store, period)
         .await
         .map_err(trust_problem)?
     else {
@@ -482,9 +483,10 @@ async fn participant_documents(
             format!("period {period} is not closed: invoices are issued once it is"),
         ));
     };
-    let statements = publish::statements(&state.store, period, Some(siren))
+    let rows = publish::statement_inputs_before(&state.store, period, Some(closed_at))
         .await
         .map_err(trust_problem)?;
+    let statements = publish::statements_from(&rows, period, Some(siren)).map_err(trust_problem)?;
     let mut documents = Vec::new();
     for statement in &statements {
         let hash = statement::statement_sha256(statement).map_err(|e| Problem::internal(&e))?;
