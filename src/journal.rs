@@ -6,17 +6,20 @@
 //! own evidence without trusting the service.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::{AppendRoute, forward};
 use crate::entry::{self, EntryBody, EntryError};
 use crate::ledger::hash::Hash;
 use crate::ledger::note::NoteVerifier;
+use crate::ledger::publish::HeadPublisher;
 use crate::ledger::reader::{LogReader, ReadError};
-use crate::ledger::sequencer::{AppendError, SequencerHandle};
+use crate::ledger::sequencer::AppendError;
 use crate::store::Store;
 
 /// Why an entry could not be logged. Nothing was acknowledged in any of these cases.
@@ -29,7 +32,7 @@ pub enum JournalError {
     Append(#[from] AppendError),
     #[error("entry was logged but its proof could not be read: {0}")]
     Proof(#[from] ReadError),
-    #[error("this replica does not write to the log")]
+    #[error("the log is not writable from this process right now (no sequencer reachable)")]
     ReadOnly,
 }
 
@@ -100,11 +103,16 @@ pub fn b64_hashes(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|h| B64.encode(h)).collect()
 }
 
+/// How long an append forwarded to the leader may wait before it is withdrawn.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Appends to and reads from the log.
 #[derive(Clone)]
 pub struct Journal {
     reader: Arc<LogReader<Store>>,
-    sequencer: Option<SequencerHandle>,
+    /// Where appends go: this process's sequencer, or the leader's through the database.
+    route: tokio::sync::watch::Receiver<AppendRoute>,
+    publisher: Arc<HeadPublisher>,
     verifier: NoteVerifier,
     origin: String,
 }
@@ -112,13 +120,15 @@ pub struct Journal {
 impl Journal {
     pub fn new(
         reader: Arc<LogReader<Store>>,
-        sequencer: Option<SequencerHandle>,
+        route: tokio::sync::watch::Receiver<AppendRoute>,
+        publisher: Arc<HeadPublisher>,
         verifier: NoteVerifier,
         origin: String,
     ) -> Self {
         Journal {
             reader,
-            sequencer,
+            route,
+            publisher,
             verifier,
             origin,
         }
@@ -137,9 +147,18 @@ impl Journal {
         &self.origin
     }
 
-    /// Is this process's sequencer running?
+    /// Can this process append now (its sequencer runs, or it follows a leader)?
     pub fn is_writable(&self) -> bool {
-        self.sequencer.as_ref().is_some_and(|s| s.is_running())
+        match &*self.route.borrow() {
+            AppendRoute::Sequencer(sequencer) => sequencer.is_running(),
+            AppendRoute::Forward => true,
+            AppendRoute::Unavailable => false,
+        }
+    }
+
+    /// This process's part in the cluster: `leader`, `follower` or `none`.
+    pub fn role(&self) -> &'static str {
+        self.route.borrow().role()
     }
 
     /// Append one typed entry stamped with `time`; returns the entry bytes and its receipt.
@@ -156,8 +175,15 @@ impl Journal {
 
     /// Append already-encoded entries atomically, at consecutive indexes.
     pub async fn append_raw(&self, entries: Vec<Vec<u8>>) -> Result<Vec<LogReceipt>, JournalError> {
-        let sequencer = self.sequencer.as_ref().ok_or(JournalError::ReadOnly)?;
-        let appended = sequencer.append(entries).await?;
+        let route = self.route.borrow().clone();
+        let appended = match route {
+            AppendRoute::Sequencer(sequencer) => sequencer.append(entries).await?,
+            AppendRoute::Forward => {
+                let store = self.reader.storage();
+                forward::append(store, &self.publisher, entries, FORWARD_TIMEOUT).await?
+            }
+            AppendRoute::Unavailable => return Err(JournalError::ReadOnly),
+        };
         let size = appended.head.head.size;
         let mut receipts = Vec::with_capacity(appended.leaf_hashes.len());
         for (offset, leaf) in appended.leaf_hashes.iter().enumerate() {

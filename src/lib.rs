@@ -11,6 +11,7 @@
 //! | [`ledger`]   | the Merkle log: hashing, proofs, tiles, notes, sequencer (no business) |
 //! | [`entry`]    | typed, versioned log entries and their canonical encoding          |
 //! | [`journal`]  | appending typed entries and returning receipts with proofs         |
+//! | [`cluster`]  | several processes on one database: who runs the sequencer          |
 //! | [`odrl`]     | ODRL 2.2 policies: model, validation, evaluation with explanations  |
 //! | [`store`]    | SQLite and PostgreSQL behind one interface                          |
 //! | [`participants`] | onboarding, connector keys, suspension                      |
@@ -24,12 +25,14 @@
 //! | [`config`]   | the typed configuration                                             |
 //! | [`keys`]     | private key files                                                   |
 //! | [`server`]   | assembling and running the service                                  |
+//! | [`telemetry`] | logs on stderr, optional OpenTelemetry trace export                |
 //! | [`demo`]     | demo data                                                           |
 //! | [`cli`]      | the command line                                                    |
 
 pub mod billing;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod entry;
@@ -46,6 +49,7 @@ pub mod participants;
 pub mod privacy;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod trust;
 pub mod verify;
 pub mod witness;

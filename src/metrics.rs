@@ -7,6 +7,7 @@
 //! | `log_append_batch_entries` | histogram | — |
 //! | `log_commit_duration_seconds` | histogram | — |
 //! | `log_size` | gauge | — |
+//! | `sequencer_leader` | gauge | — (1 while this process runs the sequencer) |
 //! | `decisions_total` | counter | `outcome` (`permit`, `deny`) |
 //! | `status_list_fetch_failures_total` | counter | — |
 //!
@@ -90,6 +91,17 @@ pub fn batch_observer(initial_size: u64) -> BatchObserver {
             + stats.entries as u64;
         metrics::gauge!("log_size").set(now as f64);
     })
+}
+
+/// The log's size as this process last saw it (a follower reads it from storage).
+pub fn log_size(size: u64) {
+    metrics::gauge!("log_size").set(size as f64);
+}
+
+/// This process started (`true`) or stopped running the sequencer.
+pub fn sequencer_leader(leading: bool) {
+    handle();
+    metrics::gauge!("sequencer_leader").set(if leading { 1.0 } else { 0.0 });
 }
 
 /// A decision was made.

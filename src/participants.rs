@@ -250,7 +250,7 @@ pub async fn register(
     let (facts, _) = svc.active_establishment(&siret).await?;
     let mandate = presented_mandate(&verified.credentials, &verified.holder)?;
     let email_commitment = email_commitment(mandate);
-    let _guard = svc.lock_changes().await;
+    let _guard = svc.lock_changes().await?;
     if svc.store().participant(&siren).await?.is_some() {
         return Err(TrustFailure::Conflict(format!(
             "SIREN {siren} is already registered; add keys with POST /v1/participants/{siren}/keys"
@@ -304,7 +304,7 @@ pub async fn change_keys(
     let add = connector_keys(add)?;
     let verified = svc.verify_bound_presentation(presentation).await?;
     authorise(&verified, powers::MANAGE_KEYS, Some(&siren))?;
-    let _guard = svc.lock_changes().await;
+    let _guard = svc.lock_changes().await?;
     let participant = svc
         .store()
         .participant(&siren)
@@ -377,7 +377,7 @@ pub async fn set_suspended(
             "reason must be between 1 and 500 characters".into(),
         ));
     }
-    let _guard = svc.lock_changes().await;
+    let _guard = svc.lock_changes().await?;
     let participant = svc
         .store()
         .participant(&siren)

@@ -13,16 +13,17 @@ use std::time::Duration;
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
+use crate::cluster::{Cluster, ClusterParts};
 use crate::config::Config;
 use crate::exchange::ExchangeService;
 use crate::http::auth::OperatorAuth;
 use crate::http::{AppState, router};
 use crate::journal::Journal;
 use crate::ledger::note::NoteSigner;
+use crate::ledger::publish::HeadPublisher;
 use crate::ledger::reader::LogReader;
-use crate::ledger::sequencer::{self, RunningSequencer, open_head};
+use crate::ledger::sequencer::open_head;
 use crate::store::{Store, StoreOptions};
 use crate::trust::anchors::AnchorSet;
 use crate::trust::did::DidResolver;
@@ -32,10 +33,7 @@ use crate::trust::service::{TrustParts, TrustService, TrustSettings};
 use crate::trust::sirene::{SireneClient, SireneSource};
 use crate::trust::status::{OwnLists, StatusChecker};
 use crate::trust::verifier::Verifier;
-use crate::witness::client::{self as witness_client, Collectors, Cosignatures};
-
-/// How long shutdown waits for the sequencer to commit what it was handed.
-const SEQUENCER_DRAIN: Duration = Duration::from_secs(30);
+use crate::witness::client::Cosignatures;
 
 /// The service's private keys.
 pub struct Keys {
@@ -92,12 +90,11 @@ impl ServiceOptions {
     }
 }
 
-/// A started service: state shared by handlers, and the sequencer task.
+/// A started service: state shared by handlers, and its part in the sequencer election
+/// (the sequencer and the witness collectors run while this process leads).
 pub struct Service {
     pub state: AppState,
-    sequencer: RunningSequencer,
-    /// Tasks asking the witnesses to cosign each new checkpoint.
-    collectors: Collectors,
+    cluster: Cluster,
 }
 
 impl Service {
@@ -139,11 +136,10 @@ impl Service {
             .await
             .context("opening the log")?;
         let initial_size = head.head.size;
-        let (publish, subscribe) = watch::channel(Arc::new(head));
+        let (publisher, subscribe) = HeadPublisher::new(head);
         let cache =
             NonZeroUsize::new(config.log.tile_cache_tiles.max(16)).unwrap_or(NonZeroUsize::MIN);
-        let storage = Arc::new(store.clone());
-        let reader = Arc::new(LogReader::new(storage.clone(), subscribe, cache));
+        let reader = Arc::new(LogReader::new(Arc::new(store.clone()), subscribe, cache));
         let verifier = signer.verifier().clone();
         let witnesses = config.witness_targets()?;
         let cosignatures = Arc::new(
@@ -151,17 +147,24 @@ impl Service {
                 .await
                 .context("loading witness cosignatures")?,
         );
-        let collectors = witness_client::start(witnesses, reader.clone(), cosignatures.clone());
-        let (handle, running) = sequencer::start(
-            storage,
-            Arc::new(signer),
-            origin.clone(),
-            config.sequencer(),
-            publish,
-            reader.clone(),
-            Some(crate::metrics::batch_observer(initial_size)),
+        let (cluster, route) = Cluster::start(ClusterParts {
+            store: store.clone(),
+            election: store.election(&origin),
+            signer: Arc::new(signer),
+            origin: origin.clone(),
+            sequencer: config.sequencer(),
+            publisher: publisher.clone(),
+            reader: reader.clone(),
+            witnesses,
+            cosignatures: cosignatures.clone(),
+            observer: Some(crate::metrics::batch_observer(initial_size)),
+        })
+        .await;
+        tracing::info!(
+            role = route.borrow().role(),
+            "joined the log's sequencer election"
         );
-        let journal = Journal::new(reader, Some(handle), verifier, origin);
+        let journal = Journal::new(reader, route, publisher, verifier, origin);
         let trust = build_trust(
             config,
             &store,
@@ -200,11 +203,7 @@ impl Service {
             .sync_anchors("configuration")
             .await
             .map_err(|e| anyhow::anyhow!("logging trust anchor changes: {e}"))?;
-        Ok(Service {
-            state,
-            sequencer: running,
-            collectors,
-        })
+        Ok(Service { state, cluster })
     }
 
     /// Serve on `listener` until `shutdown` resolves, then drain and stop.
@@ -213,21 +212,16 @@ impl Service {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Service {
-            state,
-            sequencer,
-            collectors,
-        } = self;
+        let Service { state, cluster } = self;
         let store = state.store.clone();
         let app = router(state);
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
-        // Every in-flight request has been answered: the sequencer commits what it still
-        // holds and stops.
-        sequencer.stop(SEQUENCER_DRAIN).await;
-        collectors.stop();
+        // Every in-flight request has been answered: the sequencer (if this process leads)
+        // commits what it still holds and stops, and the lock goes to a follower.
+        cluster.stop().await;
         store.close().await;
         Ok(())
     }

@@ -11,13 +11,15 @@ use std::sync::Arc;
 
 use clearinghouse::ledger::hash::{leaf_hash, tree_root};
 use clearinghouse::ledger::note::{ALG_ED25519, NoteSigner};
+use clearinghouse::ledger::publish::HeadPublisher;
 use clearinghouse::ledger::reader::LogReader;
 use clearinghouse::ledger::sequencer::{SequencerConfig, load_head, open_head, start};
+use clearinghouse::ledger::storage::ForwardedClaim;
 use clearinghouse::ledger::storage::{CommitBatch, LogStorage, StorageError, StoredHead};
 use clearinghouse::ledger::tree::RightEdge;
 use clearinghouse::store::Store;
+use clearinghouse::store::cluster::ForwardedOutcome;
 use common::{Db, TestDb};
-use tokio::sync::watch;
 
 fn signer() -> NoteSigner {
     NoteSigner::generate("storage.test/log", ALG_ED25519).unwrap()
@@ -48,6 +50,7 @@ fn batch(
             root: edge.root(),
             checkpoint: checkpoint.sign(signer).unwrap(),
         },
+        forwarded: Vec::new(),
     }
 }
 
@@ -77,6 +80,62 @@ async fn compare_and_swap(kind: Db) {
 }
 on_both_databases!(cas, super::compare_and_swap);
 
+/// An append forwarded by another process is claimed in the commit that logs it; one its
+/// forwarder withdrew makes the commit fail and change nothing, and cannot be withdrawn
+/// once claimed.
+async fn forwarded_appends_are_claimed_atomically(kind: Db) {
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let signer = signer();
+    let state = open_head(&store, &signer, "storage.test/log")
+        .await
+        .unwrap();
+    let entries = vec![b"forwarded-1".to_vec(), b"forwarded-2".to_vec()];
+    let kept = store.forward_append(&entries).await.unwrap();
+    let withdrawn = store.forward_append(&[b"gone".to_vec()]).await.unwrap();
+    assert_eq!(
+        store.pending_forwarded(10).await.unwrap(),
+        vec![(kept, entries.clone()), (withdrawn, vec![b"gone".to_vec()])]
+    );
+    assert!(store.withdraw_forwarded(withdrawn).await.unwrap());
+    assert_eq!(
+        store.forwarded_outcome(withdrawn).await.unwrap(),
+        ForwardedOutcome::Missing
+    );
+
+    // A batch claiming the withdrawn append is refused as a whole.
+    let mut both = batch(&state.edge, 0, vec![b"gone".to_vec()], &signer);
+    both.forwarded = vec![ForwardedClaim {
+        id: withdrawn,
+        first_index: 0,
+    }];
+    match store.commit(&both).await {
+        Err(StorageError::Withdrawn(id)) => assert_eq!(id, withdrawn),
+        other => panic!("expected a withdrawn append, got {other:?}"),
+    }
+    assert_eq!(store.head().await.unwrap().unwrap().size, 0);
+    assert_eq!(
+        store.forwarded_outcome(kept).await.unwrap(),
+        ForwardedOutcome::Pending
+    );
+
+    // The pending one is logged and learns its index from the same transaction.
+    let mut good = batch(&state.edge, 0, entries.clone(), &signer);
+    good.forwarded = vec![ForwardedClaim {
+        id: kept,
+        first_index: 0,
+    }];
+    store.commit(&good).await.unwrap();
+    assert_eq!(
+        store.forwarded_outcome(kept).await.unwrap(),
+        ForwardedOutcome::Appended(0)
+    );
+    assert!(!store.withdraw_forwarded(kept).await.unwrap(), "claimed");
+    assert_eq!(store.entries(0, 10).await.unwrap(), entries);
+    assert!(store.pending_forwarded(10).await.unwrap().is_empty());
+}
+on_both_databases!(forwarded, super::forwarded_appends_are_claimed_atomically);
+
 async fn open(
     store: &Store,
     signer: NoteSigner,
@@ -86,7 +145,7 @@ async fn open(
     Arc<LogReader<Store>>,
 ) {
     let state = open_head(store, &signer, "storage.test/log").await.unwrap();
-    let (publish, subscribe) = watch::channel(Arc::new(state));
+    let (publish, subscribe) = HeadPublisher::new(state);
     let storage = Arc::new(store.clone());
     let reader = Arc::new(LogReader::new(
         storage.clone(),

@@ -60,7 +60,7 @@ pub async fn close_period(
             crate::entry::format_time(closes_from)
         )));
     }
-    let _guard = trust.lock_changes().await;
+    let _guard = trust.lock_changes().await?;
     if let Some((index, _, _)) = closing(trust.store(), period).await? {
         return Err(TrustFailure::Conflict(format!(
             "period {period} is already closed (log entry {index}); correct it with credit notes"
@@ -128,7 +128,7 @@ pub async fn issue_credit(
             CREDIT_REASONS.join(", ")
         )));
     }
-    let _guard = trust.lock_changes().await;
+    let _guard = trust.lock_changes().await?;
     if closing(trust.store(), period).await?.is_none() {
         return Err(TrustFailure::Conflict(format!(
             "period {period} is not closed: its statements follow the log until it closes; \

@@ -74,7 +74,7 @@ pub async fn publish_tariff(
                 .into(),
         ));
     }
-    let _guard = trust.lock_changes().await;
+    let _guard = trust.lock_changes().await?;
     check_new(
         &published(trust.store(), "tariff.published", "tariff").await?,
         &tariff.id,
@@ -96,7 +96,7 @@ pub async fn publish_financing(
 ) -> Result<LogReceipt, TrustFailure> {
     let rule = FinancingRule::from_json("financing rule", file)
         .map_err(|e| TrustFailure::Input(e.to_string()))?;
-    let _guard = trust.lock_changes().await;
+    let _guard = trust.lock_changes().await?;
     check_new(
         &published(trust.store(), "financing.published", "rule").await?,
         &rule.id,

@@ -22,7 +22,7 @@ pub async fn set_hold(
             "reason must be between 1 and 500 characters".into(),
         ));
     }
-    let _guard = trust.lock_changes().await;
+    let _guard = trust.lock_changes().await?;
     if trust.store().participant(&siren).await?.is_none() {
         return Err(TrustFailure::NotFound(format!(
             "no participant with SIREN {siren}"

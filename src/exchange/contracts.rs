@@ -250,7 +250,7 @@ pub async fn agree(
         &submitted.signatures,
     )
     .await?;
-    let _guard = exchange.lock(&agreement.uid).await;
+    let _guard = exchange.lock(&agreement.uid).await?;
     if exchange
         .trust()
         .store()

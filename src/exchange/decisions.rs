@@ -208,7 +208,7 @@ pub async fn decide(
         ));
     }
     // One decision at a time per contract: counts of earlier uses must include the last one.
-    let _guard = exchange.lock(&contract.id).await;
+    let _guard = exchange.lock(&contract.id).await?;
     let contract = store
         .contract(&request.contract)
         .await?

@@ -18,6 +18,7 @@ pub mod receipts;
 pub mod signatures;
 pub mod tokens;
 
+use crate::store::cluster::ClusterGuard;
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -194,12 +195,24 @@ impl ExchangeService {
         (&self.inner.token_key, &self.inner.token_kid)
     }
 
-    /// Serialise work on one contract or decision (by id).
-    pub(crate) async fn lock(&self, id: &str) -> tokio::sync::MutexGuard<'_, ()> {
+    /// Serialise work on one contract or decision (by id), in this process and across the
+    /// processes sharing the database. Fails (closed) when the database cannot lock.
+    pub(crate) async fn lock(
+        &self,
+        id: &str,
+    ) -> Result<(tokio::sync::MutexGuard<'_, ()>, ClusterGuard), crate::store::StoreError> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         id.hash(&mut hasher);
         let shard = (hasher.finish() as usize) % self.inner.locks.len();
-        self.inner.locks[shard].lock().await
+        // The local mutex first: it bounds how many cross-process locks this process holds.
+        let local = self.inner.locks[shard].lock().await;
+        let shared = self
+            .inner
+            .trust
+            .store()
+            .cluster_lock(&format!("exchange:{id}"))
+            .await?;
+        Ok((local, shared))
     }
 
     /// The parsed agreement with this hash (parsing once per agreement, not per decision).

@@ -194,7 +194,7 @@ pub async fn record(
         .await;
     };
     // One receipt check at a time per decision: "one transfer per decision" must hold.
-    let _guard = exchange.lock(&decision_id).await;
+    let _guard = exchange.lock(&decision_id).await?;
     let rejection = |reason: String, contract: Option<String>| {
         let (sha, siren, kid, transfer, decision) = (
             receipt_sha256.clone(),

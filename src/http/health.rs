@@ -20,7 +20,8 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Ready when the database answers and this process can append to the log.
+/// Ready when the database answers and this process can append to the log: it runs the
+/// sequencer (`role: leader`) or follows a process that does (`role: follower`).
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = state.store.ping().await.is_ok();
     let sequencer = state.journal.is_writable();
@@ -36,6 +37,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "status": if ready { "ready" } else { "not-ready" },
             "database": database,
             "sequencer": sequencer,
+            "role": state.journal.role(),
             "log_key": state.journal.verifier().vkey(),
             "log_size": state.journal.reader().head().head.size,
         })),

@@ -15,11 +15,13 @@
 //! | [`witness`]   | tlog-cosignature/v1                                             |
 //! | [`storage`]   | the storage contract                                            |
 //! | [`reader`]    | proofs and tiles from storage through a bounded cache           |
+//! | [`publish`]   | the head readers see, only ever moving forward                  |
 //! | [`sequencer`] | batching, committing, acknowledging                             |
 
 pub mod hash;
 pub mod note;
 pub mod proof;
+pub mod publish;
 pub mod reader;
 pub mod sequencer;
 pub mod storage;

@@ -11,12 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch};
+
 use tokio::task::JoinHandle;
 
 use super::hash::{Hash, empty_root, leaf_hash};
 use super::note::{Checkpoint, NoteError, NoteSigner, open_checkpoint};
+use super::publish::HeadPublisher;
 use super::reader::{HeadState, LogReader};
-use super::storage::{CommitBatch, LogStorage, StorageError, StoredHead};
+use super::storage::{CommitBatch, ForwardedClaim, LogStorage, StorageError, StoredHead};
 use super::tiles::MAX_ENTRY_SIZE;
 use super::tree::{RightEdge, TileWrite};
 
@@ -67,7 +69,20 @@ pub struct Appended {
 
 struct Pending {
     entries: Vec<Vec<u8>>,
+    /// Set when another process handed these entries over through storage (its row id).
+    forwarded: Option<i64>,
     reply: oneshot::Sender<Result<Appended, AppendError>>,
+}
+
+/// Refuse what no sequencer would accept: nothing, or an entry over the size limit.
+pub fn check_entries(entries: &[Vec<u8>]) -> Result<(), AppendError> {
+    if entries.is_empty() {
+        return Err(AppendError::Empty);
+    }
+    if let Some(big) = entries.iter().find(|e| e.len() > MAX_ENTRY_SIZE) {
+        return Err(AppendError::TooLarge(big.len()));
+    }
+    Ok(())
 }
 
 /// Hands entries to the sequencer. Cheap to clone.
@@ -79,15 +94,32 @@ pub struct SequencerHandle {
 impl SequencerHandle {
     /// Append entries atomically at consecutive indexes; returns once they are durable.
     pub async fn append(&self, entries: Vec<Vec<u8>>) -> Result<Appended, AppendError> {
-        if entries.is_empty() {
-            return Err(AppendError::Empty);
-        }
-        if let Some(big) = entries.iter().find(|e| e.len() > MAX_ENTRY_SIZE) {
-            return Err(AppendError::TooLarge(big.len()));
-        }
+        self.submit(entries, None).await
+    }
+
+    /// Append entries another process forwarded through storage (row `id`): the commit
+    /// also claims the row, so the forwarding process learns the index from storage.
+    pub async fn append_forwarded(
+        &self,
+        id: i64,
+        entries: Vec<Vec<u8>>,
+    ) -> Result<Appended, AppendError> {
+        self.submit(entries, Some(id)).await
+    }
+
+    async fn submit(
+        &self,
+        entries: Vec<Vec<u8>>,
+        forwarded: Option<i64>,
+    ) -> Result<Appended, AppendError> {
+        check_entries(&entries)?;
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Pending { entries, reply })
+            .send(Pending {
+                entries,
+                forwarded,
+                reply,
+            })
             .await
             .map_err(|_| AppendError::Stopped)?;
         answer.await.map_err(|_| AppendError::Stopped)?
@@ -179,7 +211,7 @@ struct Sequencer<S> {
     /// Set after a failed commit: storage may or may not hold the batch, so the edge must
     /// be reloaded before the next one.
     stale: bool,
-    publish: watch::Sender<Arc<HeadState>>,
+    publish: Arc<HeadPublisher>,
     reader: Arc<LogReader<S>>,
     observer: Option<BatchObserver>,
     rx: mpsc::Receiver<Pending>,
@@ -214,13 +246,13 @@ pub fn start<S: LogStorage>(
     signer: Arc<NoteSigner>,
     origin: String,
     config: SequencerConfig,
-    publish: watch::Sender<Arc<HeadState>>,
+    publish: Arc<HeadPublisher>,
     reader: Arc<LogReader<S>>,
     observer: Option<BatchObserver>,
 ) -> (SequencerHandle, RunningSequencer) {
     let (tx, rx) = mpsc::channel(config.queue_depth.max(1));
     let (stop_tx, stop) = watch::channel(false);
-    let state = publish.borrow().clone();
+    let state = publish.current();
     let sequencer = Sequencer {
         storage,
         signer,
@@ -300,7 +332,7 @@ impl<S: LogStorage> Sequencer<S> {
             Ok(Some(state)) => {
                 let state = Arc::new(state);
                 self.state = state.clone();
-                self.publish.send_replace(state);
+                self.publish.publish(state);
                 self.stale = false;
                 Ok(())
             }
@@ -322,7 +354,15 @@ impl<S: LogStorage> Sequencer<S> {
 
         let mut entries = Vec::new();
         let mut spans = Vec::with_capacity(batch.len());
+        let mut forwarded = Vec::new();
+        let old_size = self.state.head.size;
         for pending in &mut batch {
+            if let Some(id) = pending.forwarded {
+                forwarded.push(ForwardedClaim {
+                    id,
+                    first_index: old_size + entries.len() as u64,
+                });
+            }
             spans.push(pending.entries.len());
             entries.append(&mut pending.entries);
         }
@@ -345,7 +385,6 @@ impl<S: LogStorage> Sequencer<S> {
                 return;
             }
         };
-        let old_size = self.state.head.size;
         let commit = CommitBatch {
             old_size,
             entries,
@@ -355,6 +394,7 @@ impl<S: LogStorage> Sequencer<S> {
                 root: checkpoint.root,
                 checkpoint: note,
             },
+            forwarded,
         };
         let started = Instant::now();
         let result = self.storage.commit(&commit).await;
@@ -374,7 +414,7 @@ impl<S: LogStorage> Sequencer<S> {
                     edge,
                 });
                 self.state = state.clone();
-                self.publish.send_replace(state.clone());
+                self.publish.publish(state.clone());
                 if let Some(observer) = &self.observer {
                     observer(BatchStats {
                         entries: leaves.len(),
@@ -391,6 +431,25 @@ impl<S: LogStorage> Sequencer<S> {
                     };
                     next += span as u64;
                     let _ = pending.reply.send(Ok(appended));
+                }
+            }
+            Err(StorageError::Withdrawn(id)) => {
+                // Nothing was written (the transaction rolled back): commit the others again
+                // without the append its forwarder gave up on.
+                let mut entries = commit.entries.into_iter();
+                let mut retry = Vec::with_capacity(batch.len());
+                for (mut pending, span) in batch.into_iter().zip(spans) {
+                    pending.entries = entries.by_ref().take(span).collect();
+                    if pending.forwarded == Some(id) {
+                        let _ = pending.reply.send(Err(AppendError::Unavailable(
+                            "the forwarded append was withdrawn".into(),
+                        )));
+                    } else {
+                        retry.push(pending);
+                    }
+                }
+                if !retry.is_empty() {
+                    Box::pin(self.commit(retry)).await;
                 }
             }
             Err(e) => {

@@ -14,6 +14,10 @@
 //! * **Read-after-write.** Once a commit returned, every later read sees it.
 //! * **Tiles only grow.** A stored tile is replaced only by a longer tile with the same
 //!   prefix; a full tile is never replaced.
+//! * **Forwarded appends are claimed in the commit.** Entries another process handed over
+//!   through storage ([`ForwardedClaim`]) are marked with their index in the same
+//!   transaction; if one was withdrawn meanwhile the commit fails with
+//!   [`StorageError::Withdrawn`] and changes nothing.
 
 use std::future::Future;
 
@@ -27,6 +31,9 @@ pub enum StorageError {
     /// The head moved since it was read: another writer committed first.
     #[error("the log head moved: expected size {expected}, another writer committed first")]
     Conflict { expected: u64 },
+    /// A forwarded append in the batch was withdrawn by the process that handed it over.
+    #[error("forwarded append {0} was withdrawn before it could be committed")]
+    Withdrawn(i64),
     /// Stored data breaks an invariant (a tile shorter than the tree needs, say).
     #[error("log storage is inconsistent: {0}")]
     Corrupt(String),
@@ -55,6 +62,17 @@ pub struct CommitBatch {
     pub tiles: Vec<TileWrite>,
     /// The new head.
     pub head: StoredHead,
+    /// Appends forwarded by other processes that this batch commits.
+    pub forwarded: Vec<ForwardedClaim>,
+}
+
+/// An append another process handed over through storage, and where this batch puts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardedClaim {
+    /// The forwarded append's id in storage.
+    pub id: i64,
+    /// Index of its first entry in the log.
+    pub first_index: u64,
 }
 
 impl CommitBatch {

@@ -277,6 +277,24 @@ impl LogStorage for Store {
                     .await
                     .map_err(storage_error)?;
             }
+            // Forwarded appends are claimed in the same transaction: a row with an index is
+            // exactly a durable append. A row withdrawn meanwhile aborts the whole batch.
+            for claim in &batch.forwarded {
+                let claimed = sqlx::query(
+                    "UPDATE forwarded_appends SET first_index = $1 \
+                     WHERE id = $2 AND first_index IS NULL AND failure IS NULL",
+                )
+                .bind(to_i64(claim.first_index, "index")?)
+                .bind(claim.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?
+                .rows_affected();
+                if claimed != 1 {
+                    tx.rollback().await.map_err(storage_error)?;
+                    return Err(StorageError::Withdrawn(claim.id));
+                }
+            }
             for op in projections {
                 crate::bound_query!(op)
                     .execute(&mut *tx)

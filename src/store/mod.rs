@@ -11,9 +11,11 @@
 //! | [`projection`] | query tables derived from entries, in the commit transaction |
 //! | [`trust`]      | participants, credentials, people, grants, challenges        |
 //! | [`audit`]      | auditors' filtered queries over the audit index              |
+//! | [`cluster`]    | sequencer election, forwarded appends, cross-process locks   |
 
 pub mod audit;
 pub mod billing;
+pub mod cluster;
 pub mod exchange;
 pub mod log;
 pub mod privacy;
@@ -102,6 +104,8 @@ impl StoreOptions {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// PostgreSQL only: connections for cross-process locks (see [`cluster`]).
+    locks: Option<sqlx::postgres::PgPool>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -146,7 +150,11 @@ impl Store {
                 "database URL must start with sqlite: or postgres: (got {url:?})"
             )));
         };
-        Ok(Store { backend })
+        let locks = match &backend {
+            Backend::Postgres(pool) => Some(cluster::lock_pool(pool, options.max_connections / 2)),
+            Backend::Sqlite(_) => None,
+        };
+        Ok(Store { backend, locks })
     }
 
     /// Apply pending migrations for this backend.
@@ -183,6 +191,9 @@ impl Store {
 
     /// Close every connection (waits for those in use).
     pub async fn close(&self) {
+        if let Some(locks) = &self.locks {
+            locks.close().await;
+        }
         with_pool!(self, |pool| pool.close().await)
     }
 }

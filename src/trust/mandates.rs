@@ -404,7 +404,7 @@ pub async fn issue_after_sign_in(
             salt: existing.map(|p| p.salt).unwrap_or_else(new_salt),
         })
         .await?;
-    let _guard = svc.lock_changes().await;
+    let _guard = svc.lock_changes().await?;
     let siren = facts.siren.to_string();
     let mut issued = vec![issue_organisation(svc, &facts).await?];
     let mut mandates = Vec::new();
@@ -667,7 +667,7 @@ pub async fn grant_delegation(
         &siren,
         &format!("{grant_id}#powers"),
     )?;
-    let _guard = svc.lock_changes().await;
+    let _guard = svc.lock_changes().await?;
     record_grant(
         svc,
         GrantRecord {
@@ -719,7 +719,7 @@ pub async fn record_deliberation(
         Some(requested) => powers::restrict(requested, &all, &siren, &uid)?,
         None => all,
     };
-    let _guard = svc.lock_changes().await;
+    let _guard = svc.lock_changes().await?;
     record_grant(
         svc,
         GrantRecord {
@@ -818,7 +818,7 @@ pub async fn revoke(
             commitment(presented_id.as_bytes(), "revoker", &verified.holder)
         }
     };
-    let _guard = svc.lock_changes().await;
+    let _guard = svc.lock_changes().await?;
     let target = svc
         .store()
         .credential(credential_id)

@@ -134,9 +134,20 @@ impl TrustService {
         &self.inner.settings
     }
 
-    /// Hold while checking and appending a change that must not race another.
-    pub async fn lock_changes(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.inner.changes.lock().await
+    /// Hold while checking and appending a change that must not race another, in this
+    /// process or another sharing the database. Fails (closed) when the database cannot lock.
+    pub async fn lock_changes(
+        &self,
+    ) -> Result<
+        (
+            tokio::sync::MutexGuard<'_, ()>,
+            crate::store::cluster::ClusterGuard,
+        ),
+        crate::store::StoreError,
+    > {
+        let local = self.inner.changes.lock().await;
+        let shared = self.inner.store.cluster_lock("trust:changes").await?;
+        Ok((local, shared))
     }
 
     /// The anchor set in force.
@@ -155,7 +166,7 @@ impl TrustService {
     /// Log the differences between the anchor set in force and the one the log holds, as
     /// `trust.anchor_added` / `trust.anchor_removed`, in one atomic append.
     pub async fn sync_anchors(&self, recorded_by: &str) -> Result<Vec<LogReceipt>, TrustFailure> {
-        let _guard = self.lock_changes().await;
+        let _guard = self.lock_changes().await?;
         let anchors = self.anchors();
         let (recorded, _) = self.inner.store.trust_anchors().await?;
         let (added, removed) = anchors.diff(&recorded);

@@ -162,6 +162,20 @@ impl Cosignatures {
         })
     }
 
+    /// Read the cosignatures again from the database: a follower serves what the leader's
+    /// collectors stored.
+    pub async fn reload(&self, store: &Store) -> Result<(), crate::store::StoreError> {
+        let records = store.witness_records().await?;
+        if let Ok(mut map) = self.by_witness.write() {
+            for record in records {
+                if self.order.contains(&record.witness) {
+                    map.insert(record.witness.clone(), record);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn record(&self, witness: &str) -> Option<WitnessRecord> {
         self.by_witness.read().ok()?.get(witness).cloned()
     }

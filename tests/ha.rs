@@ -1,0 +1,336 @@
+//! High availability: two real `serve` processes on one PostgreSQL database. One leads
+//! (runs the sequencer), the other forwards its appends through the database. The leader
+//! is killed (SIGKILL) in the middle of appends on both: the follower takes over, no
+//! acknowledged entry is lost, no index is handed out twice, and every checkpoint either
+//! process handed out is consistent with the final one (no fork). Then the old leader comes
+//! back as a follower, and a graceful shutdown of the new leader hands the lock back.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clearinghouse::ledger::hash::leaf_hash;
+use clearinghouse::ledger::note::{NoteVerifier, open_checkpoint};
+use clearinghouse::ledger::proof::{verify_consistency, verify_inclusion};
+use common::{OPERATOR_TOKEN, ORIGIN, ServerProcess, TestDb, b64_hash, b64_hashes, record_body};
+use serde_json::Value;
+
+/// What a client was told: by which process, the index, leaf hash and checkpoint.
+#[derive(Clone)]
+struct Ack {
+    server: usize,
+    index: u64,
+    leaf: [u8; 32],
+    checkpoint: String,
+}
+
+async fn role(client: &reqwest::Client, base: &str) -> String {
+    let Ok(response) = client.get(format!("{base}/readyz")).send().await else {
+        return "unreachable".into();
+    };
+    let body: Value = response.json().await.unwrap_or_default();
+    body["role"].as_str().unwrap_or("unknown").to_owned()
+}
+
+/// Wait until `base` reports `wanted` (the election runs every 500 ms).
+async fn await_role(client: &reqwest::Client, base: &str, wanted: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = role(client, base).await;
+        if now == wanted {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{base} is {now}, not {wanted}, after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn append(client: &reqwest::Client, base: &str, n: u64) -> Result<Value, String> {
+    let response = client
+        .post(format!("{base}/v1/governance/records"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .json(&record_body(n))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if status != 201 {
+        return Err(format!("{status}: {body}"));
+    }
+    Ok(body)
+}
+
+/// Writers appending to `base` until `stop` (or, if `stop_on_error`, the first failure).
+fn writers(
+    server: usize,
+    base: &str,
+    acks: &Arc<Mutex<Vec<Ack>>>,
+    stop: &Arc<AtomicBool>,
+    stop_on_error: bool,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let client = reqwest::Client::new();
+    (0..4u64)
+        .map(|writer| {
+            let (client, base, acks, stop) =
+                (client.clone(), base.to_owned(), acks.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let id = (server as u64 * 10 + writer) * 1_000_000 + n;
+                    match append(&client, &base, id).await {
+                        Ok(body) => {
+                            let log = &body["log"];
+                            acks.lock().unwrap().push(Ack {
+                                server,
+                                index: log["index"].as_u64().unwrap(),
+                                leaf: b64_hash(log["leaf_hash"].as_str().unwrap()),
+                                checkpoint: log["checkpoint"].as_str().unwrap().to_owned(),
+                            });
+                        }
+                        // During failover a write may be refused (503): nothing was logged
+                        // for it, and the client tries again.
+                        Err(_) if stop_on_error => break,
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "PostgreSQL skipped: set TEST_DATABASE_URL to run it"
+)]
+async fn leader_killed_mid_appends_loses_nothing_and_forks_nothing() {
+    let db = TestDb::new_for_process(common::Db::Postgres).await;
+    let data_dir = db.dir.path().to_str().unwrap().to_owned();
+    let env = common::server_env(&db);
+    let (code, vkey, stderr) = common::run_cli(&["keygen", "--data-dir", &data_dir], &env);
+    assert_eq!(code, 0, "{stderr}");
+    let vkey = vkey.trim().to_owned();
+    let (code, _, stderr) = common::run_cli(&["keygen", "--issuer", "--data-dir", &data_dir], &env);
+    assert_eq!(code, 0, "{stderr}");
+    let verifier = NoteVerifier::from_vkey(&vkey).unwrap();
+    let args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", &data_dir];
+    let client = reqwest::Client::new();
+
+    // The first process leads, the second follows.
+    let first = ServerProcess::spawn(&args, &env).await;
+    await_role(&client, &first.base, "leader").await;
+    let second = ServerProcess::spawn(&args, &env).await;
+    await_role(&client, &second.base, "follower").await;
+    let (first_base, second_base) = (first.base.clone(), second.base.clone());
+
+    // Both take appends; the follower's go through the database to the leader.
+    let acks: Arc<Mutex<Vec<Ack>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = writers(0, &first_base, &acks, &stop, true);
+    tasks.extend(writers(1, &second_base, &acks, &stop, false));
+    let count = |server: usize| {
+        acks.lock()
+            .unwrap()
+            .iter()
+            .filter(|a| a.server == server)
+            .count()
+    };
+    while count(0) < 150 || count(1) < 150 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    // Pull the plug on the leader while requests to both are in flight.
+    first.kill().await;
+    let before_failover = count(1);
+    await_role(&client, &second_base, "leader").await;
+    while count(1) < before_failover + 150 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let acks = acks.lock().unwrap().clone();
+
+    // No index was handed out twice: one history, not two.
+    let indexes: BTreeSet<u64> = acks.iter().map(|a| a.index).collect();
+    assert_eq!(indexes.len(), acks.len(), "an index was acknowledged twice");
+
+    let latest_note = client
+        .get(format!("{second_base}/log/checkpoint"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let latest = open_checkpoint(&latest_note, &verifier, ORIGIN).unwrap();
+    assert!(latest.size >= acks.len() as u64);
+
+    // Every acknowledged entry, from either process, is there and proven in the final tree.
+    for ack in &acks {
+        let bytes = client
+            .get(format!("{second_base}/log/entries/{}", ack.index))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(leaf_hash(&bytes), ack.leaf, "entry {} changed", ack.index);
+        let proof = get_json(
+            &client,
+            format!(
+                "{second_base}/log/proof/inclusion?index={}&size={}",
+                ack.index, latest.size
+            ),
+        )
+        .await;
+        let path = b64_hashes(proof["inclusion_path"].as_array().unwrap());
+        verify_inclusion(ack.index, latest.size, &ack.leaf, &path, &latest.root).unwrap();
+    }
+
+    // Every checkpoint either process handed out is a prefix of the final one: no fork.
+    let handed_out: BTreeMap<u64, String> = acks
+        .iter()
+        .map(|a| {
+            let cp = open_checkpoint(&a.checkpoint, &verifier, ORIGIN).unwrap();
+            (cp.size, a.checkpoint.clone())
+        })
+        .collect();
+    for (size, note) in &handed_out {
+        let old = open_checkpoint(note, &verifier, ORIGIN).unwrap();
+        let proof = get_json(
+            &client,
+            format!(
+                "{second_base}/log/proof/consistency?old={size}&new={}",
+                latest.size
+            ),
+        )
+        .await;
+        let path = b64_hashes(proof["consistency_path"].as_array().unwrap());
+        verify_consistency(old.size, latest.size, &old.root, &latest.root, &path)
+            .unwrap_or_else(|e| panic!("checkpoint {size} is not a prefix of the final one: {e}"));
+    }
+
+    // The old leader comes back as a follower; its writes reach the new leader.
+    let third = ServerProcess::spawn(&args, &env).await;
+    await_role(&client, &third.base, "follower").await;
+    let body = append(&client, &third.base, 7).await.unwrap();
+    let forwarded = body["log"]["index"].as_u64().unwrap();
+    assert!(forwarded >= latest.size, "a new entry extends the log");
+
+    // A graceful shutdown of the leader hands the lock over: the follower leads and writes.
+    let status = second.terminate().await;
+    assert!(status.success(), "clean shutdown: {status}");
+    await_role(&client, &third.base, "leader").await;
+    let body = append(&client, &third.base, 8).await.unwrap();
+    assert!(body["log"]["index"].as_u64().unwrap() > forwarded);
+
+    // The whole log verifies from outside, against the oldest checkpoint a client saw.
+    let previous = db.dir.path().join("oldest-checkpoint");
+    std::fs::write(&previous, handed_out.values().next().unwrap()).unwrap();
+    let (code, stdout, stderr) = common::run_cli(
+        &[
+            "verify",
+            "--url",
+            &format!("{}/log", third.base),
+            "--key",
+            &vkey,
+            "--previous",
+            previous.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("VERDICT: OK"), "{stdout}");
+    let status = third.terminate().await;
+    assert!(status.success(), "clean shutdown: {status}");
+}
+
+/// A follower's append that no leader commits in time is withdrawn and reported as not
+/// logged; with a leader's sequencer and feeder running, the same call is committed and
+/// the follower proves it from its own view of the head.
+async fn forwarded_append_is_committed_or_withdrawn(kind: common::Db) {
+    use clearinghouse::cluster::forward::{self, Feeder};
+    use clearinghouse::ledger::note::{ALG_ED25519, NoteSigner};
+    use clearinghouse::ledger::publish::HeadPublisher;
+    use clearinghouse::ledger::reader::LogReader;
+    use clearinghouse::ledger::sequencer::{self, SequencerConfig, load_head, open_head};
+    use clearinghouse::ledger::storage::LogStorage;
+
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let signer = NoteSigner::generate(ORIGIN, ALG_ED25519).unwrap();
+    let state = open_head(&store, &signer, ORIGIN).await.unwrap();
+    let (follower_view, _) = HeadPublisher::new(state.clone());
+
+    let refused = forward::append(
+        &store,
+        &follower_view,
+        vec![b"nobody leads".to_vec()],
+        Duration::from_millis(200),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.to_string().contains("withdrawn"), "{refused}");
+    assert!(store.pending_forwarded(10).await.unwrap().is_empty());
+    assert_eq!(store.head().await.unwrap().unwrap().size, 0);
+
+    let (publisher, subscribe) = HeadPublisher::new(state);
+    let reader = Arc::new(LogReader::new(
+        Arc::new(store.clone()),
+        subscribe,
+        std::num::NonZeroUsize::new(64).unwrap(),
+    ));
+    let (handle, running) = sequencer::start(
+        Arc::new(store.clone()),
+        Arc::new(signer),
+        ORIGIN.into(),
+        SequencerConfig::default(),
+        publisher,
+        reader,
+        None,
+    );
+    let feeder = Feeder::start(store.clone(), handle);
+    let entries = vec![b"forwarded 1".to_vec(), b"forwarded 2".to_vec()];
+    let appended = forward::append(
+        &store,
+        &follower_view,
+        entries.clone(),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(appended.first_index, 0);
+    assert_eq!(appended.head.head.size, 2);
+    let leaves: Vec<_> = entries.iter().map(|e| leaf_hash(e)).collect();
+    assert_eq!(appended.leaf_hashes, leaves);
+    assert_eq!(
+        follower_view.current().head.size,
+        2,
+        "the follower saw the new head"
+    );
+    assert_eq!(store.entries(0, 10).await.unwrap(), entries);
+    feeder.stop().await;
+    running.stop(Duration::from_secs(10)).await;
+    let reloaded = load_head(&store).await.unwrap().unwrap();
+    assert_eq!(reloaded.head.size, 2);
+}
+on_both_databases!(
+    forward_path,
+    super::forwarded_append_is_committed_or_withdrawn
+);
