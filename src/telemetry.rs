@@ -11,9 +11,13 @@
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// Logs (unless `RUST_LOG` says otherwise) and traces: the service at `info`, its database
+/// driver only when something goes wrong.
+const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
 /// The variables that switch trace export on.
 const ENDPOINT_VARIABLES: [&str; 2] = [
@@ -31,12 +35,12 @@ impl Telemetry {
     /// trace export. A misconfigured exporter is reported and logging goes on without it.
     pub fn init(json: bool) -> Telemetry {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+            .unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
         let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
         let logs = if json {
-            logs.json().boxed()
+            logs.json().with_filter(filter).boxed()
         } else {
-            logs.boxed()
+            logs.with_filter(filter).boxed()
         };
         let (traces, exporter_error) = match otlp_configured() {
             false => (None, None),
@@ -45,11 +49,13 @@ impl Telemetry {
                 Err(e) => (None, Some(e)),
             },
         };
+        // Traces keep their own level: quieter logs (RUST_LOG=warn) must not empty them.
         let export = traces.as_ref().map(|provider| {
-            tracing_opentelemetry::layer().with_tracer(provider.tracer("clearinghouse"))
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("clearinghouse"))
+                .with_filter(EnvFilter::new(DEFAULT_FILTER))
         });
         tracing_subscriber::registry()
-            .with(filter)
             .with(logs)
             .with(export)
             .init();
