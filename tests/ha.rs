@@ -334,3 +334,56 @@ on_both_databases!(
     forward_path,
     super::forwarded_append_is_committed_or_withdrawn
 );
+
+/// The election and the cross-process locks, as two processes see them (two pools on one
+/// schema): one leader at a time, the lock passes on resignation; a named lock excludes
+/// the same name only, and is released with its guard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "PostgreSQL skipped: set TEST_DATABASE_URL to run it"
+)]
+async fn one_leader_at_a_time_and_locks_exclude_across_processes() {
+    let db = TestDb::new(common::Db::Postgres).await;
+    let (one, two) = (db.store().await, db.store().await);
+    let mut first = one.election(ORIGIN).unwrap();
+    let mut second = two.election(ORIGIN).unwrap();
+    assert!(first.try_lead().await.unwrap());
+    assert!(!second.try_lead().await.unwrap(), "two leaders");
+    assert!(first.try_lead().await.unwrap(), "the leader keeps the lock");
+    // Another log (origin) in the same schema has its own election.
+    assert!(
+        two.election("other.example/log")
+            .unwrap()
+            .try_lead()
+            .await
+            .unwrap()
+    );
+    first.resign();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !second.try_lead().await.unwrap() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the lock was not passed on"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!first.try_lead().await.unwrap(), "the old leader follows");
+
+    let held = one.cluster_lock("exchange:contract-1").await.unwrap();
+    let waiting = tokio::spawn({
+        let two = two.clone();
+        async move { two.cluster_lock("exchange:contract-1").await.map(|_| ()) }
+    });
+    let other = two.cluster_lock("exchange:contract-2").await;
+    assert!(other.is_ok(), "another name is not held");
+    drop(other);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the same name was granted twice");
+    drop(held);
+    tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the lock was released with its guard")
+        .unwrap()
+        .unwrap();
+}

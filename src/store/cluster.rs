@@ -257,6 +257,7 @@ pub struct ClusterGuard {
 }
 
 /// Contends for the right to run the sequencer, on a connection held for that purpose.
+/// Dropping it resigns.
 pub struct Election {
     pool: PgPool,
     name: String,
@@ -306,5 +307,11 @@ impl Election {
         if let Some(connection) = self.connection.take() {
             let _ = connection.detach();
         }
+    }
+}
+
+impl Drop for Election {
+    fn drop(&mut self) {
+        self.resign();
     }
 }
