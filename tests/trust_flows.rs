@@ -675,3 +675,31 @@ async fn rejections_are_named(kind: Db) {
     env.server.stop().await;
 }
 on_both_databases!(rejections, super::rejections_are_named);
+
+/// Challenges are one-time and short-lived, and anyone may ask for them: a challenge
+/// expired for over a day is purged when another is issued (so the table stays bounded),
+/// and is then refused as unknown; a recently expired one is still named as expired.
+async fn expired_challenges_are_purged(kind: Db) {
+    use clearinghouse::store::trust::{CHALLENGE_RETENTION_MS, ChallengeUse};
+    let db = TestDb::new(kind).await;
+    let store = db.store().await;
+    let now = Utc::now().timestamp_millis();
+    store
+        .save_challenge("long-expired", now - CHALLENGE_RETENTION_MS - 60_000)
+        .await
+        .unwrap();
+    store
+        .save_challenge("just-expired", now - 60_000)
+        .await
+        .unwrap();
+    store.save_challenge("fresh", now + 60_000).await.unwrap();
+    let check = |challenge: &'static str| {
+        let store = store.clone();
+        async move { store.consume_challenge(challenge, now).await.unwrap() }
+    };
+    assert!(matches!(check("long-expired").await, ChallengeUse::Unknown));
+    assert!(matches!(check("just-expired").await, ChallengeUse::Expired));
+    assert!(matches!(check("fresh").await, ChallengeUse::Fresh));
+    assert!(matches!(check("fresh").await, ChallengeUse::Replayed));
+}
+on_both_databases!(challenge_purge, super::expired_challenges_are_purged);

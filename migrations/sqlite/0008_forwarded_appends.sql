@@ -17,3 +17,6 @@ CREATE TABLE forwarded_appends (
 );
 CREATE INDEX forwarded_appends_pending ON forwarded_appends (id)
     WHERE first_index IS NULL AND failure IS NULL;
+
+-- Expired challenges are purged when new ones are issued (see store::trust::save_challenge).
+CREATE INDEX challenges_expiry ON challenges (expires_at_ms);

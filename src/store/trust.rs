@@ -178,6 +178,10 @@ const GRANT_COLUMNS: &str = "SELECT id, kind, siren, grantee_email, powers, \
      max_delegation_depth, valid_until, parent_credential_id, document_sha256, salt, \
      claimed_credential_id FROM mandate_grants";
 
+/// How long an expired challenge is kept (so that presenting it is answered "expired"
+/// rather than "unknown") before it is purged.
+pub const CHALLENGE_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+
 impl Store {
     /// The anchors currently in force, by id, and the anchor-set version.
     pub async fn trust_anchors(
@@ -478,13 +482,20 @@ impl Store {
         }))
     }
 
-    /// Issue a one-time challenge valid until `expires_at_ms`.
+    /// Issue a one-time challenge valid until `expires_at_ms`, and purge those expired
+    /// for more than [`CHALLENGE_RETENTION_MS`] (anyone may ask for challenges: the table
+    /// must not grow without bound). A purged challenge is unknown, hence still refused.
     pub async fn save_challenge(
         &self,
         challenge: &str,
         expires_at_ms: i64,
     ) -> Result<(), StoreError> {
+        let purge_before = crate::clock::now().timestamp_millis() - CHALLENGE_RETENTION_MS;
         with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM challenges WHERE expires_at_ms < $1")
+                .bind(purge_before)
+                .execute(pool)
+                .await?;
             sqlx::query("INSERT INTO challenges (challenge, expires_at_ms) VALUES ($1, $2)")
                 .bind(challenge)
                 .bind(expires_at_ms)
