@@ -156,6 +156,22 @@ impl Journal {
         }
     }
 
+    /// The latest committed head: on a follower, read from storage now (its published head
+    /// may lag the leader's by up to the follow interval, and a client that got a receipt
+    /// from the leader may ask this process next). On the leader, the published head.
+    pub async fn catch_up(&self) -> Arc<crate::ledger::reader::HeadState> {
+        if matches!(&*self.route.borrow(), AppendRoute::Sequencer(_)) {
+            return self.reader.head();
+        }
+        match self.publisher.refresh(self.reader.storage().as_ref()).await {
+            Ok(head) => head,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the log head; answering from the last one");
+                self.reader.head()
+            }
+        }
+    }
+
     /// This process's part in the cluster: `leader`, `follower` or `none`.
     pub fn role(&self) -> &'static str {
         self.route.borrow().role()

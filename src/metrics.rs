@@ -81,15 +81,14 @@ pub async fn track(request: Request, next: Next) -> Response {
 /// The sequencer's observer: batch sizes, commit latency and the log's size.
 pub fn batch_observer(initial_size: u64) -> BatchObserver {
     handle();
-    let size = std::sync::atomic::AtomicU64::new(initial_size);
     metrics::gauge!("log_size").set(initial_size as f64);
+    // Every process exposes the series, followers with 0.
+    metrics::gauge!("sequencer_leader").set(0.0);
     std::sync::Arc::new(move |stats: BatchStats| {
         metrics::histogram!("log_append_batch_entries").record(stats.entries as f64);
         metrics::histogram!("log_commit_duration_seconds")
             .record(stats.commit_latency.as_secs_f64());
-        let now = size.fetch_add(stats.entries as u64, std::sync::atomic::Ordering::Relaxed)
-            + stats.entries as u64;
-        metrics::gauge!("log_size").set(now as f64);
+        metrics::gauge!("log_size").set(stats.size as f64);
     })
 }
 

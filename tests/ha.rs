@@ -233,6 +233,39 @@ async fn leader_killed_mid_appends_loses_nothing_and_forks_nothing() {
     let forwarded = body["log"]["index"].as_u64().unwrap();
     assert!(forwarded >= latest.size, "a new entry extends the log");
 
+    // A receipt from the leader can be checked at once against the follower (behind a load
+    // balancer the next request may land there): it catches up instead of answering that
+    // the size does not exist yet, and its checkpoint does not go back.
+    let body = append(&client, &second_base, 9).await.unwrap();
+    let (index, size) = (
+        body["log"]["index"].as_u64().unwrap(),
+        body["log"]["tree_size"].as_u64().unwrap(),
+    );
+    let response = client
+        .get(format!(
+            "{}/log/proof/inclusion?index={index}&size={size}",
+            third.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let note = client
+        .get(format!("{}/log/checkpoint", third.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(open_checkpoint(&note, &verifier, ORIGIN).unwrap().size >= size);
+    let response = client
+        .get(format!("{}/log/entries/{index}", third.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
     // A graceful shutdown of the leader hands the lock over: the follower leads and writes.
     let status = second.terminate().await;
     assert!(status.success(), "clean shutdown: {status}");
@@ -288,6 +321,30 @@ async fn forwarded_append_is_committed_or_withdrawn(kind: common::Db) {
     .unwrap_err();
     assert!(refused.to_string().contains("withdrawn"), "{refused}");
     assert!(store.pending_forwarded(10).await.unwrap().is_empty());
+    assert_eq!(store.head().await.unwrap().unwrap().size, 0);
+
+    // A caller that gives up early (client gone, request timeout) still gets its row
+    // withdrawn: the forwarding runs on, detached, until its own deadline.
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(50),
+        forward::append(
+            &store,
+            &follower_view,
+            vec![b"abandoned".to_vec()],
+            Duration::from_millis(300),
+        ),
+    )
+    .await;
+    assert!(abandoned.is_err(), "the caller gave up first");
+    assert_eq!(store.pending_forwarded(10).await.unwrap().len(), 1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !store.pending_forwarded(10).await.unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the abandoned append was not withdrawn"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(store.head().await.unwrap().unwrap().size, 0);
 
     let (publisher, subscribe) = HeadPublisher::new(state);

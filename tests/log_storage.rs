@@ -133,6 +133,21 @@ async fn forwarded_appends_are_claimed_atomically(kind: Db) {
     assert!(!store.withdraw_forwarded(kept).await.unwrap(), "claimed");
     assert_eq!(store.entries(0, 10).await.unwrap(), entries);
     assert!(store.pending_forwarded(10).await.unwrap().is_empty());
+
+    // A row nobody waits for any more (its forwarder crashed) is refused, not logged late;
+    // a committed one is not touched.
+    let orphan = store.forward_append(&[b"orphan".to_vec()]).await.unwrap();
+    let later = chrono::Utc::now().timestamp_millis() + 1;
+    assert_eq!(store.expire_forwarded(later).await.unwrap(), 1);
+    assert!(matches!(
+        store.forwarded_outcome(orphan).await.unwrap(),
+        ForwardedOutcome::Failed(reason) if reason.contains("expired")
+    ));
+    assert_eq!(
+        store.forwarded_outcome(kept).await.unwrap(),
+        ForwardedOutcome::Appended(0)
+    );
+    assert!(store.pending_forwarded(10).await.unwrap().is_empty());
 }
 on_both_databases!(forwarded, super::forwarded_appends_are_claimed_atomically);
 

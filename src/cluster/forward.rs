@@ -26,62 +26,109 @@ const FEED_BATCH: u32 = 512;
 const FEED_IDLE: Duration = Duration::from_millis(200);
 /// How long a settled row is kept for a forwarder that died before reading it.
 const SETTLED_RETENTION_MS: i64 = 10 * 60 * 1000;
+/// Age after which the leader refuses a pending row rather than commit it: its forwarder
+/// (waiting at most the forward timeout, well below this) is gone, crashed or was cut off,
+/// and its caller was not told it succeeded. Compared with the row's timestamp, written by
+/// another process's clock: keep replicas' clocks in sync (NTP) well within this.
+pub const ROW_EXPIRY: Duration = Duration::from_secs(60);
 /// Longest pause between two looks at a forwarded append's row.
 const POLL_MAX: Duration = Duration::from_millis(20);
 
 /// Append `entries` through the leader; returns once they are durable, like
 /// [`SequencerHandle::append`], with the head that includes them.
+///
+/// Runs as a task of its own: a request cancelled mid-wait (client gone, request timeout)
+/// must still withdraw its row, or the entry could be logged after its caller was told
+/// it failed and tried again.
 pub async fn append(
+    store: &Store,
+    publisher: &Arc<HeadPublisher>,
+    entries: Vec<Vec<u8>>,
+    timeout: Duration,
+) -> Result<Appended, AppendError> {
+    check_entries(&entries)?;
+    let (store, publisher) = (store.clone(), publisher.clone());
+    tokio::spawn(async move { wait_for_leader(&store, &publisher, entries, timeout).await })
+        .await
+        .map_err(|e| AppendError::Unavailable(format!("forwarding task failed: {e}")))?
+}
+
+async fn wait_for_leader(
     store: &Store,
     publisher: &HeadPublisher,
     entries: Vec<Vec<u8>>,
     timeout: Duration,
 ) -> Result<Appended, AppendError> {
-    check_entries(&entries)?;
-    let unavailable = |e: crate::store::StoreError| AppendError::Unavailable(e.to_string());
-    let id = store.forward_append(&entries).await.map_err(unavailable)?;
+    let id = store
+        .forward_append(&entries)
+        .await
+        .map_err(|e| AppendError::Unavailable(e.to_string()))?;
     let deadline = tokio::time::Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     let first_index = loop {
-        match store.forwarded_outcome(id).await.map_err(unavailable)? {
-            ForwardedOutcome::Appended(index) => break index,
-            ForwardedOutcome::Failed(reason) => {
+        // A failed look is no answer (the row may still be committed): look again.
+        match store.forwarded_outcome(id).await {
+            Ok(ForwardedOutcome::Appended(index)) => break index,
+            Ok(ForwardedOutcome::Failed(reason)) => {
                 let _ = store.forget_forwarded(id).await;
                 return Err(AppendError::Unavailable(reason));
             }
-            ForwardedOutcome::Missing => {
+            Ok(ForwardedOutcome::Missing) => {
                 return Err(AppendError::Unavailable(
                     "the forwarded append vanished from the database".into(),
                 ));
             }
-            ForwardedOutcome::Pending => {}
+            Ok(ForwardedOutcome::Pending) => {}
+            Err(e) => tracing::warn!(error = %e, id, "cannot read a forwarded append"),
         }
         if tokio::time::Instant::now() >= deadline {
-            if store.withdraw_forwarded(id).await.map_err(unavailable)? {
-                return Err(AppendError::Unavailable(format!(
-                    "no sequencer committed the append within {timeout:?} (no leader?); \
-                     it was withdrawn and is not in the log"
-                )));
+            match store.withdraw_forwarded(id).await {
+                Ok(true) => {
+                    return Err(AppendError::Unavailable(format!(
+                        "no sequencer committed the append within {timeout:?} (no leader?); \
+                         it was withdrawn and is not in the log"
+                    )));
+                }
+                // Committed or refused between the last look and the withdrawal.
+                Ok(false) => continue,
+                Err(e) if deadline.elapsed() < timeout => {
+                    tracing::warn!(error = %e, id, "cannot withdraw a forwarded append; retrying");
+                }
+                Err(e) => {
+                    // Expired rows are refused by the leader (see `Feeder`), so it will
+                    // not be logged later either; but say what is known.
+                    return Err(AppendError::Unavailable(format!(
+                        "forwarded append {id} could be neither confirmed nor withdrawn ({e}); \
+                         it expires unlogged unless a leader commits it within {ROW_EXPIRY:?}"
+                    )));
+                }
             }
-            // Committed or refused between the last look and the withdrawal: read which.
-            continue;
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(POLL_MAX);
     };
     // The head moved to include the entries in the same transaction as the row got its
-    // index, so one refresh from storage is enough to prove them.
+    // index. The entries are logged now: keep reading rather than report a failure.
     let end = first_index + entries.len() as u64;
-    let head = publisher
-        .refresh(store)
-        .await
-        .map_err(|e| AppendError::Unavailable(e.to_string()))?;
-    if head.head.size < end {
-        return Err(AppendError::Unavailable(format!(
-            "the log head ({}) is behind the forwarded append's end ({end})",
-            head.head.size
-        )));
-    }
+    let mut pause = POLL_MAX;
+    let head = loop {
+        match publisher.refresh(store).await {
+            Ok(head) if head.head.size >= end => break head,
+            Ok(head) => tracing::error!(
+                size = head.head.size,
+                end,
+                "the log head is behind a committed forwarded append"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot read the head after a forwarded append"),
+        }
+        if tokio::time::Instant::now() >= deadline + timeout {
+            return Err(AppendError::Unavailable(format!(
+                "logged at index {first_index}, but the head including it cannot be read"
+            )));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+    };
     let _ = store.forget_forwarded(id).await;
     Ok(Appended {
         first_index,
@@ -121,7 +168,19 @@ async fn feed(store: Store, sequencer: SequencerHandle, mut stop: watch::Receive
             None
         }
     };
+    let mut last_expiry: Option<tokio::time::Instant> = None;
     loop {
+        if last_expiry.is_none_or(|at| at.elapsed() > Duration::from_secs(5)) {
+            last_expiry = Some(tokio::time::Instant::now());
+            let before = crate::clock::now().timestamp_millis() - ROW_EXPIRY.as_millis() as i64;
+            match store.expire_forwarded(before).await {
+                Ok(0) => {}
+                Ok(expired) => {
+                    tracing::warn!(expired, "refused forwarded appends nobody waits for")
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot expire forwarded appends"),
+            }
+        }
         let fed = match store.pending_forwarded(FEED_BATCH).await {
             Ok(rows) => hand_over(rows, &store, &sequencer, &in_flight),
             Err(e) => {

@@ -149,6 +149,20 @@ impl Member {
         };
         match outcome {
             Ok(true) if self.leading.is_none() => self.lead().await,
+            Ok(true)
+                if self
+                    .leading
+                    .as_ref()
+                    .is_some_and(|leading| leading.sequencer.is_finished()) =>
+            {
+                // The sequencer ended on its own (it should not): let another process lead.
+                tracing::error!("the sequencer stopped while leading; resigning");
+                self.step_down().await;
+                if let Some(election) = &mut self.parts.election {
+                    election.resign();
+                }
+                self.set_route(AppendRoute::Unavailable);
+            }
             Ok(true) => {}
             Ok(false) => {
                 if self.leading.is_some() {

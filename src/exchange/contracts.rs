@@ -329,7 +329,7 @@ pub async fn amend(
         &submitted.signatures,
     )
     .await?;
-    let _guard = exchange.lock(id).await;
+    let _guard = exchange.lock(id).await?;
     // Re-read under the lock: the contract may have changed while signatures were checked.
     let current = active_contract(exchange, id).await?;
     keep_signatures(exchange, id, &checked).await?;
@@ -388,7 +388,7 @@ pub async fn terminate(
         signatures::contract_value_context(&current.agreement),
     )
     .await?;
-    let _guard = exchange.lock(id).await;
+    let _guard = exchange.lock(id).await?;
     let current = active_contract(exchange, id).await?;
     keep_signatures(exchange, id, std::slice::from_ref(&checked)).await?;
     let entry = encode(

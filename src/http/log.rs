@@ -65,7 +65,9 @@ pub(crate) fn read_problem(error: ReadError) -> Problem {
 /// or all: the latest checkpoint is never held back waiting for witnesses; a client that
 /// needs a quorum polls again or checks the cosignatures itself).
 async fn checkpoint(State(state): State<AppState>) -> Response {
-    let head = state.journal.reader().head();
+    // Behind a load balancer, successive requests may reach different processes: a
+    // follower reads the head now so the checkpoint never goes back.
+    let head = state.journal.catch_up().await;
     with_headers(
         state.cosignatures.cosigned(&head.head.checkpoint),
         "text/plain; charset=utf-8",
@@ -94,7 +96,14 @@ async fn tile(
         TileKind::Hashes { level } => Some(level),
         TileKind::Entries => None,
     };
-    if !reader.tile_exists(level, id.index, u64::from(id.width)) {
+    let width = u64::from(id.width);
+    let mut exists = reader.tile_exists(level, id.index, width);
+    if !exists {
+        // Beyond this process's head: it may be a follower a little behind the leader.
+        state.journal.catch_up().await;
+        exists = reader.tile_exists(level, id.index, width);
+    }
+    if !exists {
         return Err(Problem::not_found(format!(
             "{} is not in the log (yet)",
             id.path()
@@ -139,7 +148,10 @@ async fn entry(
     ApiPath(index): ApiPath<u64>,
 ) -> Result<Response, Problem> {
     let reader = state.journal.reader();
-    let size = reader.head().head.size;
+    let mut size = reader.head().head.size;
+    if index >= size {
+        size = state.journal.catch_up().await.head.size;
+    }
     if index >= size {
         return Err(Problem::not_found(format!(
             "entry {index} is not in the log ({size} entries)"
@@ -185,7 +197,10 @@ async fn inclusion_proof(
     ApiQuery(query): ApiQuery<InclusionQuery>,
 ) -> Result<Json<InclusionProof>, Problem> {
     let reader = state.journal.reader();
-    let head = reader.head();
+    let mut head = reader.head();
+    if query.size.is_some_and(|size| size > head.head.size) {
+        head = state.journal.catch_up().await;
+    }
     let size = query.size.unwrap_or(head.head.size);
     if size > head.head.size {
         return Err(Problem::invalid_parameter(
@@ -236,7 +251,10 @@ async fn consistency_proof(
     ApiQuery(query): ApiQuery<ConsistencyQuery>,
 ) -> Result<Json<ConsistencyProof>, Problem> {
     let reader = state.journal.reader();
-    let head = reader.head();
+    let mut head = reader.head();
+    if query.new.is_some_and(|new| new > head.head.size) {
+        head = state.journal.catch_up().await;
+    }
     let new = query.new.unwrap_or(head.head.size);
     if new > head.head.size {
         return Err(Problem::invalid_parameter(

@@ -16,13 +16,17 @@ use super::storage::{LogStorage, StorageError};
 /// Publishes the latest committed head, never going backwards.
 pub struct HeadPublisher {
     tx: watch::Sender<Arc<HeadState>>,
+    /// One reload from storage at a time: many waiting followers' appends need the same
+    /// new head, read once.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl HeadPublisher {
     /// A publisher starting at `initial`, and the receiver readers subscribe with.
     pub fn new(initial: HeadState) -> (Arc<HeadPublisher>, watch::Receiver<Arc<HeadState>>) {
         let (tx, rx) = watch::channel(Arc::new(initial));
-        (Arc::new(HeadPublisher { tx }), rx)
+        let reloading = tokio::sync::Mutex::new(());
+        (Arc::new(HeadPublisher { tx, reloading }), rx)
     }
 
     /// The head published last.
@@ -48,11 +52,17 @@ impl HeadPublisher {
         &self,
         storage: &S,
     ) -> Result<Arc<HeadState>, StorageError> {
-        let stored = storage.head().await?;
-        if stored.is_some_and(|head| head.size > self.current().head.size)
-            && let Some(state) = load_head(storage).await?
-        {
-            self.publish(Arc::new(state));
+        let Some(stored) = storage.head().await? else {
+            return Ok(self.current());
+        };
+        if stored.size > self.current().head.size {
+            let _one = self.reloading.lock().await;
+            // Whoever held the lock before may have published it already.
+            if stored.size > self.current().head.size
+                && let Some(state) = load_head(storage).await?
+            {
+                self.publish(Arc::new(state));
+            }
         }
         Ok(self.current())
     }

@@ -136,6 +136,8 @@ impl SequencerHandle {
 pub struct BatchStats {
     pub entries: usize,
     pub commit_latency: Duration,
+    /// The log's size after the batch.
+    pub size: u64,
 }
 
 /// Receives statistics of each committed batch (metrics live outside the ledger).
@@ -419,6 +421,7 @@ impl<S: LogStorage> Sequencer<S> {
                     observer(BatchStats {
                         entries: leaves.len(),
                         commit_latency,
+                        size: state.head.size,
                     });
                 }
                 let mut next = old_size;

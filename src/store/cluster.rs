@@ -28,7 +28,11 @@ const LOCK_KEY: &str = "hashtextextended('clearinghouse:' || current_schema() ||
 /// The notification channel a follower signals a forwarded append on.
 const FORWARDED_CHANNEL: &str = "clearinghouse_forwarded";
 
+/// How long an election round may take before it counts as failed.
+const ELECTION_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// How long a cross-process lock may be waited for before the request fails (closed).
+/// Bounds both getting a connection and PostgreSQL granting the lock.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Where a forwarded append stands.
@@ -197,6 +201,21 @@ impl Store {
         Ok(())
     }
 
+    /// Refuse pending rows created before `before_ms`: their forwarder no longer waits.
+    pub async fn expire_forwarded(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let expired = with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE forwarded_appends SET failure = 'expired: nobody waits for it any more' \
+                 WHERE created_at_ms < $1 AND first_index IS NULL AND failure IS NULL",
+            )
+            .bind(before_ms)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(expired)
+    }
+
     /// Delete settled rows older than `before_ms` (their forwarder died before reading them).
     pub async fn prune_forwarded(&self, before_ms: i64) -> Result<u64, StoreError> {
         let deleted = with_pool!(self, |pool| {
@@ -232,6 +251,12 @@ impl Store {
             return Ok(ClusterGuard { _tx: None });
         };
         let mut tx = pool.begin().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            LOCK_WAIT.as_millis()
+        )))
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT pg_advisory_xact_lock({LOCK_KEY})"
         )))
@@ -271,7 +296,10 @@ impl Election {
     /// the lock. Any error means the lock is not (or no longer known to be) held: the
     /// connection is dropped, which releases the lock if the server still had it.
     pub async fn try_lead(&mut self) -> Result<bool, StoreError> {
-        let result = self.attempt().await;
+        // A partitioned database must not hang the election: no answer is an error.
+        let result = tokio::time::timeout(ELECTION_TIMEOUT, self.attempt())
+            .await
+            .unwrap_or(Err(StoreError::Unavailable(sqlx::Error::PoolTimedOut)));
         if result.is_err() {
             self.resign();
         }
@@ -283,7 +311,22 @@ impl Election {
             Some(connection) => connection,
             None => {
                 self.held = false;
-                self.connection.insert(self.pool.acquire().await?)
+                let mut connection = self.pool.acquire().await?;
+                // If the leader's machine vanishes (no FIN, no RST), the server must still
+                // end its session, and free the lock, within seconds rather than after the
+                // kernel's two-hour keepalive.
+                // Best effort: a server that refuses a setting still holds elections.
+                for setting in [
+                    "SET tcp_keepalives_idle = 5",
+                    "SET tcp_keepalives_interval = 2",
+                    "SET tcp_keepalives_count = 3",
+                    "SET tcp_user_timeout = 10000",
+                ] {
+                    if let Err(e) = sqlx::raw_sql(setting).execute(&mut *connection).await {
+                        tracing::warn!(error = %e, setting, "election connection setting refused");
+                    }
+                }
+                self.connection.insert(connection)
             }
         };
         if self.held {

@@ -139,7 +139,8 @@ impl Store {
                 connect = connect.options([("search_path", schema.as_str())]);
             }
             let pool = PgPoolOptions::new()
-                .max_connections(options.max_connections.max(2))
+                // Plus two held for good: the election's and the feeder's listener.
+                .max_connections(options.max_connections.max(2) + 2)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect)
                 .await
