@@ -5,22 +5,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use clearinghouse::ledger::hash::leaf_hash;
-use clearinghouse::ledger::note::{NoteVerifier, open_checkpoint};
-use clearinghouse::ledger::proof::{verify_consistency, verify_inclusion};
-use common::{OPERATOR_TOKEN, ORIGIN, ServerProcess, TestDb, b64_hash, b64_hashes, record_body};
+use clearinghouse::ledger::note::NoteVerifier;
+use common::acks::{Ack, check_acknowledged};
+use common::{OPERATOR_TOKEN, ServerProcess, TestDb, record_body};
 use serde_json::Value;
-
-/// What a client was told: index, leaf hash and checkpoint of an acknowledged append.
-#[derive(Clone)]
-struct Ack {
-    index: u64,
-    leaf: [u8; 32],
-    checkpoint: String,
-}
 
 async fn killed_mid_load_loses_nothing(kind: common::Db) {
     let db = TestDb::new_for_process(kind).await;
@@ -56,12 +46,7 @@ async fn killed_mid_load_loses_nothing(kind: common::Db) {
                 let Ok(body) = response.json::<Value>().await else {
                     break;
                 };
-                let log = &body["log"];
-                acks.lock().unwrap().push(Ack {
-                    index: log["index"].as_u64().unwrap(),
-                    leaf: b64_hash(log["leaf_hash"].as_str().unwrap()),
-                    checkpoint: log["checkpoint"].as_str().unwrap().to_owned(),
-                });
+                acks.lock().unwrap().push(Ack::from_receipt(&body["log"]));
             }
         }));
     }
@@ -78,68 +63,9 @@ async fn killed_mid_load_loses_nothing(kind: common::Db) {
 
     let server = ServerProcess::spawn(&args, &env).await;
     let base = server.base.clone();
-    let latest_note = client
-        .get(format!("{base}/log/checkpoint"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let latest = open_checkpoint(&latest_note, &verifier, ORIGIN).unwrap();
-    assert!(latest.size >= acks.len() as u64);
-
-    for ack in &acks {
-        // Present, byte for byte…
-        let bytes = client
-            .get(format!("{base}/log/entries/{}", ack.index))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(leaf_hash(&bytes), ack.leaf, "entry {} changed", ack.index);
-        // …and provably included in the new checkpoint.
-        let proof: Value = client
-            .get(format!(
-                "{base}/log/proof/inclusion?index={}&size={}",
-                ack.index, latest.size
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let path = b64_hashes(proof["inclusion_path"].as_array().unwrap());
-        verify_inclusion(ack.index, latest.size, &ack.leaf, &path, &latest.root).unwrap();
-    }
-
-    // Every checkpoint handed out is a prefix of the new one: no fork, no rollback.
-    let handed_out: BTreeMap<u64, String> = acks
-        .iter()
-        .map(|a| {
-            let cp = open_checkpoint(&a.checkpoint, &verifier, ORIGIN).unwrap();
-            (cp.size, a.checkpoint.clone())
-        })
-        .collect();
-    for note in handed_out.values() {
-        let old = open_checkpoint(note, &verifier, ORIGIN).unwrap();
-        let proof: Value = client
-            .get(format!(
-                "{base}/log/proof/consistency?old={}&new={}",
-                old.size, latest.size
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let path = b64_hashes(proof["consistency_path"].as_array().unwrap());
-        verify_consistency(old.size, latest.size, &old.root, &latest.root, &path).unwrap();
-    }
+    // Every acknowledged entry is there and proven; every checkpoint handed out is a prefix
+    // of the new one: no fork, no rollback.
+    let (_, handed_out) = check_acknowledged(&client, &base, &verifier, &acks).await;
 
     // And the restarted log keeps accepting appends.
     let response = client

@@ -8,24 +8,21 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clearinghouse::ledger::hash::leaf_hash;
 use clearinghouse::ledger::note::{NoteVerifier, open_checkpoint};
-use clearinghouse::ledger::proof::{verify_consistency, verify_inclusion};
-use common::{OPERATOR_TOKEN, ORIGIN, ServerProcess, TestDb, b64_hash, b64_hashes, record_body};
+use common::{OPERATOR_TOKEN, ORIGIN, ServerProcess, TestDb, record_body};
 use serde_json::Value;
 
-/// What a client was told: by which process, the index, leaf hash and checkpoint.
+/// What a client was told, and by which process.
 #[derive(Clone)]
 struct Ack {
     server: usize,
-    index: u64,
-    leaf: [u8; 32],
-    checkpoint: String,
+    told: common::acks::Ack,
 }
 
 async fn role(client: &reqwest::Client, base: &str) -> String {
@@ -87,15 +84,10 @@ fn writers(
                     n += 1;
                     let id = (server as u64 * 10 + writer) * 1_000_000 + n;
                     match append(&client, &base, id).await {
-                        Ok(body) => {
-                            let log = &body["log"];
-                            acks.lock().unwrap().push(Ack {
-                                server,
-                                index: log["index"].as_u64().unwrap(),
-                                leaf: b64_hash(log["leaf_hash"].as_str().unwrap()),
-                                checkpoint: log["checkpoint"].as_str().unwrap().to_owned(),
-                            });
-                        }
+                        Ok(body) => acks.lock().unwrap().push(Ack {
+                            server,
+                            told: common::acks::Ack::from_receipt(&body["log"]),
+                        }),
                         // During failover a write may be refused (503): nothing was logged
                         // for it, and the client tries again.
                         Err(_) if stop_on_error => break,
@@ -105,10 +97,6 @@ fn writers(
             })
         })
         .collect()
-}
-
-async fn get_json(client: &reqwest::Client, url: String) -> Value {
-    client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -163,68 +151,21 @@ async fn leader_killed_mid_appends_loses_nothing_and_forks_nothing() {
     for task in tasks {
         task.await.unwrap();
     }
-    let acks = acks.lock().unwrap().clone();
+    let acks: Vec<_> = acks
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| a.told.clone())
+        .collect();
 
     // No index was handed out twice: one history, not two.
     let indexes: BTreeSet<u64> = acks.iter().map(|a| a.index).collect();
     assert_eq!(indexes.len(), acks.len(), "an index was acknowledged twice");
 
-    let latest_note = client
-        .get(format!("{second_base}/log/checkpoint"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let latest = open_checkpoint(&latest_note, &verifier, ORIGIN).unwrap();
-    assert!(latest.size >= acks.len() as u64);
-
-    // Every acknowledged entry, from either process, is there and proven in the final tree.
-    for ack in &acks {
-        let bytes = client
-            .get(format!("{second_base}/log/entries/{}", ack.index))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(leaf_hash(&bytes), ack.leaf, "entry {} changed", ack.index);
-        let proof = get_json(
-            &client,
-            format!(
-                "{second_base}/log/proof/inclusion?index={}&size={}",
-                ack.index, latest.size
-            ),
-        )
-        .await;
-        let path = b64_hashes(proof["inclusion_path"].as_array().unwrap());
-        verify_inclusion(ack.index, latest.size, &ack.leaf, &path, &latest.root).unwrap();
-    }
-
-    // Every checkpoint either process handed out is a prefix of the final one: no fork.
-    let handed_out: BTreeMap<u64, String> = acks
-        .iter()
-        .map(|a| {
-            let cp = open_checkpoint(&a.checkpoint, &verifier, ORIGIN).unwrap();
-            (cp.size, a.checkpoint.clone())
-        })
-        .collect();
-    for (size, note) in &handed_out {
-        let old = open_checkpoint(note, &verifier, ORIGIN).unwrap();
-        let proof = get_json(
-            &client,
-            format!(
-                "{second_base}/log/proof/consistency?old={size}&new={}",
-                latest.size
-            ),
-        )
-        .await;
-        let path = b64_hashes(proof["consistency_path"].as_array().unwrap());
-        verify_consistency(old.size, latest.size, &old.root, &latest.root, &path)
-            .unwrap_or_else(|e| panic!("checkpoint {size} is not a prefix of the final one: {e}"));
-    }
+    // Every acknowledged entry, from either process, is there and proven in the final
+    // tree, and every checkpoint either process handed out is a prefix of it: no fork.
+    let (latest, handed_out) =
+        common::acks::check_acknowledged(&client, &second_base, &verifier, &acks).await;
 
     // The old leader comes back as a follower; its writes reach the new leader.
     let third = ServerProcess::spawn(&args, &env).await;

@@ -5,6 +5,7 @@
 //! without it the PostgreSQL variants are reported as ignored, with the reason.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod acks;
 pub mod trust;
 
 use std::path::PathBuf;
