@@ -119,6 +119,29 @@ fn declared_page_routes() -> std::collections::BTreeSet<String> {
     routes
 }
 
+/// `POST /ui/check` as `multipart/form-data`, as a browser sends it.
+async fn post_multipart(
+    client: &reqwest::Client,
+    base: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let boundary = "----pages-test-boundary-7d0c1e";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    client
+        .post(format!("{base}/ui/check"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Over HTTP: sign-in, every page, CSRF refusals, headers and scoping.
 async fn pages_over_http(kind: Db) {
     let (process, _db, data, db_url) = demo(kind).await;
@@ -210,7 +233,7 @@ async fn pages_over_http(kind: Db) {
         .to_string();
     let pages: [(&str, &[&str]); 8] = [
         ("/ui", &["Taille du journal", "Dernier point de contrôle signé", "Entrées par jour"]),
-        ("/ui/participants", &["DANONE", "entreprise", "inscrit à l'entrée"]),
+        ("/ui/participants", &["DANONE", "company", "inscrit à l'entrée"]),
         ("/ui/contracts", &["Ce que le contrat permet", "peut « use »", "Historique"]),
         ("/ui/exchanges", &["receipt.mismatch", "class=\"mismatch\"", "DISCORDANCE"]),
         ("/ui/indicators", &["<svg", "data-value=", "Par jeu de données"]),
@@ -261,20 +284,12 @@ async fn pages_over_http(kind: Db) {
     assert!(!bundle["entries"].as_array().unwrap().is_empty());
 
     // The check page, posted without its token, checks nothing.
-    let form = reqwest::multipart::Form::new().text("document", bundle.to_string());
-    let response = browser
-        .post(format!("{base}/ui/check"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let document = bundle.to_string();
+    let response = post_multipart(&browser, &base, &[("document", &document)]).await;
     assert_eq!(response.status(), 403);
     let (_, check) = get(&browser, &base, "/ui/check").await;
     let csrf = csrf_of(&check);
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .text("document", bundle.to_string());
-    let response = browser.post(format!("{base}/ui/check")).multipart(form).send().await.unwrap();
+    let response = post_multipart(&browser, &base, &[("csrf", &csrf), ("document", &document)]).await;
     let body = response.text().await.unwrap();
     assert!(body.contains("data-verifies=\"true\""), "{body}");
 
@@ -349,7 +364,7 @@ async fn pages_over_http(kind: Db) {
     process.kill().await;
 }
 
-on_both_databases!(over_http, pages_over_http);
+on_both_databases!(over_http, super::pages_over_http);
 
 use chrono::Datelike;
 

@@ -37,9 +37,9 @@ fn rows_series<'a>(rows: &[Value], names: [(&'a str, &'a str); 3]) -> (Vec<Strin
     let keys = rows.iter().map(|r| r["key"].as_str().unwrap_or("").to_owned()).collect();
     let series = names
         .iter()
-        .map(|(field, name)| Series {
+        .map(|&(field, name)| Series {
             name,
-            values: rows.iter().map(|r| r[*field].as_i64().unwrap_or(0)).collect(),
+            values: rows.iter().map(|r| r[field].as_i64().unwrap_or(0)).collect(),
         })
         .collect();
     (keys, series)
@@ -91,13 +91,13 @@ pub async fn indicators(ctx: Ctx, Query(filters): Query<HashMap<String, String>>
     let body = html! {
         (period_picker(&ctx, "/ui/indicators", period, html! {}))
         h2 { (ctx.t(&i18n::OVER_TIME)) }
-        (charts::bars("indicators-months", ctx.t(&i18n::OVER_TIME), &month_keys, &month_series, &|v| v.to_string()))
+        (charts::bars("indicators-months", ctx.t(&i18n::OVER_TIME), &month_keys, &month_series, &|v: i64| v.to_string()))
         @for (by, title, rows) in &sections {
             @let (keys, count_series) = rows_series(rows, counts);
             @let (_, volume_series) = rows_series(rows, volumes);
             h2 { (title) " — " (period.to_string()) }
-            (charts::bars(&format!("indicators-{by}"), title, &keys, &count_series, &|v| v.to_string()))
-            (charts::bars(&format!("volumes-{by}"), &format!("{title} ({})", ctx.t(&i18n::BYTES)), &keys, &volume_series[..1], &|v| v.to_string()))
+            (charts::bars(&format!("indicators-{by}"), title, &keys, &count_series, &|v: i64| v.to_string()))
+            (charts::bars(&format!("volumes-{by}"), &format!("{title} ({})", ctx.t(&i18n::BYTES)), &keys, &volume_series[..1], &|v: i64| v.to_string()))
             p { a href=(format!("/ui/indicators.csv?period={period}&by={by}")) download { (ctx.t(&i18n::DOWNLOAD_CSV)) " — " (title) } }
         }
     };
@@ -154,7 +154,7 @@ pub async fn billing(ctx: Ctx, Query(filters): Query<HashMap<String, String>>) -
         let siren = statement["siren"].as_str().unwrap_or("");
         match api::json_or_problem(&ctx, Some(&viewer), &format!("/v1/billing/invoices?period={period}&participant={siren}")).await? {
             Ok(answer) => invoices.extend(answer["documents"].as_array().cloned().unwrap_or_default().into_iter().map(|d| (siren.to_owned(), d))),
-            Err((StatusCode::CONFLICT, _)) => not_closed = true,
+            Err((status, _)) if status == StatusCode::CONFLICT => not_closed = true,
             Err((status, detail)) => return Err(ctx.error(status, &detail)),
         }
     }

@@ -29,7 +29,7 @@ pub mod registry;
 pub mod session;
 pub mod sign_in;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -100,7 +100,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// What every page knows about its request: language, viewer, CSRF token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Ctx {
     pub lang: Lang,
     pub viewer: Option<Viewer>,
@@ -141,19 +141,6 @@ impl FromRequestParts<AppState> for Ctx {
             path: parts.uri.path().to_owned(),
             state: state.clone(),
         })
-    }
-}
-
-impl OptionalFromRequestParts<AppState> for Ctx {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Ctx>, Self::Rejection> {
-        <Ctx as FromRequestParts<AppState>>::from_request_parts(parts, state)
-            .await
-            .map(Some)
     }
 }
 

@@ -118,7 +118,7 @@ pub async fn page(ctx: Ctx) -> PageResult {
         }
         @if !signed.iter().any(|(_, is_log)| !is_log) { p { (ctx.t(&i18n::NO_WITNESS)) } }
         h2 { (ctx.t(&i18n::PER_DAY)) }
-        (charts::bars("per-day", ctx.t(&i18n::PER_DAY), &days, &[Series { name: ctx.t(&i18n::ENTRIES), values: counts }], &|v| v.to_string()))
+        (charts::bars("per-day", ctx.t(&i18n::PER_DAY), &days, &[Series { name: ctx.t(&i18n::ENTRIES), values: counts }], &|v: i64| v.to_string()))
         h2 { (ctx.t(&i18n::RECENT)) }
         (entries_table(&ctx, &recent, &Default::default()))
     };
