@@ -477,6 +477,7 @@ async fn in_chromium() {
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                      "--disable-gpu", "--window-size=1280,1400", "--lang=fr-FR"],
+            "prefs": {"intl.accept_languages": "fr-FR,fr"},
         }),
     );
     let browser = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -488,6 +489,8 @@ async fn in_chromium() {
     // Sign in as the demo's committee member, by keyboard and click like a person.
     browser.goto(&format!("{base}/ui")).await.unwrap();
     assert!(browser.current_url().await.unwrap().path().ends_with("/ui/sign-in"));
+    // French, whatever the browser asks (the choice is remembered in a cookie).
+    browser.goto(&format!("{base}/ui/sign-in?lang=fr")).await.unwrap();
     screenshot(&browser, "sign-in").await;
     browser.find(Locator::Id("demo-sign-in")).await.unwrap().click().await.unwrap();
     let banner = browser.find(Locator::Css("div.demo")).await.unwrap().text().await.unwrap();
