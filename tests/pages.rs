@@ -30,7 +30,13 @@ async fn demo(kind: Db) -> (ServerProcess, TestDb, std::path::PathBuf, String) {
         env.push(("CLEARINGHOUSE_DATABASE_URL", db.url.clone()));
     }
     let process = ServerProcess::spawn(
-        &["demo", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()],
+        &[
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
         &env,
     )
     .await;
@@ -52,7 +58,10 @@ fn client() -> reqwest::Client {
 
 /// The CSRF token in a page's forms.
 fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("the page has a form") + 19;
+    let start = html
+        .find("name=\"csrf\" value=\"")
+        .expect("the page has a form")
+        + 19;
     html[start..].split('"').next().unwrap().to_owned()
 }
 
@@ -85,7 +94,12 @@ const PAGE_ROUTES: &[(&str, &str, &str, u16)] = &[
     ("POST", "/ui/sign-in/demo", "/ui/sign-in/demo", 403),
     ("POST", "/ui/sign-in/operator", "/ui/sign-in/operator", 403),
     // The demo has no ProConnect client: the page says so.
-    ("GET", "/ui/sign-in/proconnect", "/ui/sign-in/proconnect", 503),
+    (
+        "GET",
+        "/ui/sign-in/proconnect",
+        "/ui/sign-in/proconnect",
+        503,
+    ),
     ("POST", "/ui/sign-out", "/ui/sign-out", 403),
     ("GET", "/ui/participants", "/ui/participants", 303),
     ("GET", "/ui/contracts", "/ui/contracts", 303),
@@ -93,9 +107,24 @@ const PAGE_ROUTES: &[(&str, &str, &str, u16)] = &[
     ("GET", "/ui/indicators", "/ui/indicators", 303),
     ("GET", "/ui/indicators.csv", "/ui/indicators.csv", 303),
     ("GET", "/ui/billing", "/ui/billing", 303),
-    ("GET", "/ui/billing/report.csv", "/ui/billing/report.csv", 303),
-    ("GET", "/ui/billing/invoices/{number}", "/ui/billing/invoices/X", 303),
-    ("GET", "/ui/billing/periods/{period}/bundle", "/ui/billing/periods/2026-01/bundle", 303),
+    (
+        "GET",
+        "/ui/billing/report.csv",
+        "/ui/billing/report.csv",
+        303,
+    ),
+    (
+        "GET",
+        "/ui/billing/invoices/{number}",
+        "/ui/billing/invoices/X",
+        303,
+    ),
+    (
+        "GET",
+        "/ui/billing/periods/{period}/bundle",
+        "/ui/billing/periods/2026-01/bundle",
+        303,
+    ),
     ("GET", "/ui/audit", "/ui/audit", 303),
     ("GET", "/ui/audit/bundle", "/ui/audit/bundle", 303),
     ("GET", "/ui/check", "/ui/check", 303),
@@ -135,7 +164,10 @@ async fn post_multipart(
     body.push_str(&format!("--{boundary}--\r\n"));
     client
         .post(format!("{base}/ui/check"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(body)
         .send()
         .await
@@ -152,12 +184,18 @@ async fn pages_over_http(kind: Db) {
     // Every page route is listed, and none shows anything to an anonymous visitor.
     let listed: std::collections::BTreeSet<String> =
         PAGE_ROUTES.iter().map(|r| r.1.to_owned()).collect();
-    assert_eq!(declared_page_routes(), listed, "page routes and PAGE_ROUTES differ");
+    assert_eq!(
+        declared_page_routes(),
+        listed,
+        "page routes and PAGE_ROUTES differ"
+    );
     for (method, _, path, status) in PAGE_ROUTES {
         let anonymous = client();
         let request = match *method {
             "GET" => anonymous.get(format!("{base}{path}")),
-            _ => anonymous.post(format!("{base}{path}")).form(&[("token", operator_token.trim())]),
+            _ => anonymous
+                .post(format!("{base}{path}"))
+                .form(&[("token", operator_token.trim())]),
         };
         let response = request.send().await.unwrap();
         assert_eq!(response.status().as_u16(), *status, "{method} {path}");
@@ -167,20 +205,41 @@ async fn pages_over_http(kind: Db) {
     }
 
     // Signed out: every page sends to the sign-in page, which has its own strict CSP.
-    let response = browser.get(format!("{base}/ui/billing")).send().await.unwrap();
+    let response = browser
+        .get(format!("{base}/ui/billing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/ui/sign-in");
-    let response = browser.get(format!("{base}/ui/sign-in")).send().await.unwrap();
+    let response = browser
+        .get(format!("{base}/ui/sign-in"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-security-policy"], PAGE_CSP);
     assert_eq!(response.headers()["x-frame-options"], "DENY");
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let sign_in = response.text().await.unwrap();
-    assert!(sign_in.contains("Démonstration : données fictives"), "{sign_in}");
+    assert!(
+        sign_in.contains("Démonstration : données fictives"),
+        "{sign_in}"
+    );
     let csrf = csrf_of(&sign_in);
     // The API keeps its allow-nothing policy.
-    let response = browser.get(format!("{base}/v1/participants")).send().await.unwrap();
+    let response = browser
+        .get(format!("{base}/v1/participants"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         response.headers()["content-security-policy"],
         "default-src 'none'; frame-ancestors 'none'"
@@ -199,7 +258,10 @@ async fn pages_over_http(kind: Db) {
         assert_eq!(response.status(), 403);
         assert!(response.headers().get("set-cookie").is_none());
         let body = response.text().await.unwrap();
-        assert!(body.contains("CSRF") && body.contains("Rien n'a été modifié"), "{body}");
+        assert!(
+            body.contains("CSRF") && body.contains("Rien n'a été modifié"),
+            "{body}"
+        );
     }
     let stranger = client();
     let response = post_form(
@@ -224,22 +286,58 @@ async fn pages_over_http(kind: Db) {
     assert_eq!(response.status(), 401);
 
     // The demo's committee member signs in without any provider, and every page says so.
-    let response = post_form(&browser, &base, "/ui/sign-in/demo", &[("csrf", csrf.as_str())]).await;
+    let response = post_form(
+        &browser,
+        &base,
+        "/ui/sign-in/demo",
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(response.status(), 303);
-    let session = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(session.starts_with("ch_session=") && session.contains("HttpOnly"), "{session}");
-    let last_month = (chrono::Utc::now().date_naive().with_day(1).unwrap() - chrono::Duration::days(1))
-        .format("%Y-%m")
-        .to_string();
+    let session = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        session.starts_with("ch_session=") && session.contains("HttpOnly"),
+        "{session}"
+    );
+    let last_month = (chrono::Utc::now().date_naive().with_day(1).unwrap()
+        - chrono::Duration::days(1))
+    .format("%Y-%m")
+    .to_string();
     let pages: [(&str, &[&str]); 8] = [
-        ("/ui", &["Taille du journal", "Dernier point de contrôle signé", "Entrées par jour"]),
-        ("/ui/participants", &["DANONE", "company", "inscrit à l'entrée"]),
-        ("/ui/contracts", &["Ce que le contrat permet", "peut « use »", "Historique"]),
-        ("/ui/exchanges", &["receipt.mismatch", "class=\"mismatch\"", "DISCORDANCE"]),
-        ("/ui/indicators", &["<svg", "data-value=", "Par jeu de données"]),
+        (
+            "/ui",
+            &[
+                "Taille du journal",
+                "Dernier point de contrôle signé",
+                "Entrées par jour",
+            ],
+        ),
+        (
+            "/ui/participants",
+            &["DANONE", "company", "inscrit à l'entrée"],
+        ),
+        (
+            "/ui/contracts",
+            &["Ce que le contrat permet", "peut « use »", "Historique"],
+        ),
+        (
+            "/ui/exchanges",
+            &["receipt.mismatch", "class=\"mismatch\"", "DISCORDANCE"],
+        ),
+        (
+            "/ui/indicators",
+            &["<svg", "data-value=", "Par jeu de données"],
+        ),
         (
             &format!("/ui/billing?period={last_month}"),
-            &["Rapport de financement", "Financement public", "/ui/billing/invoices/"],
+            &[
+                "Rapport de financement",
+                "Financement public",
+                "/ui/billing/invoices/",
+            ],
         ),
         ("/ui/audit", &["Paquet d'audit hors ligne"]),
         ("/ui/check", &["Vérifier un reçu ou un paquet"]),
@@ -247,7 +345,11 @@ async fn pages_over_http(kind: Db) {
     for (path, expected) in pages {
         let response = browser.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
-        assert_eq!(response.headers()["content-security-policy"], PAGE_CSP, "{path}");
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            PAGE_CSP,
+            "{path}"
+        );
         assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
         let body = response.text().await.unwrap();
         assert!(
@@ -260,7 +362,9 @@ async fn pages_over_http(kind: Db) {
         assert!(!body.contains("<script"), "{path}: pages run no script");
     }
     let (_, english) = get(&browser, &base, "/ui?lang=en").await;
-    assert!(english.contains("Demo: signed in without ProConnect as") && english.contains("Overview"));
+    assert!(
+        english.contains("Demo: signed in without ProConnect as") && english.contains("Overview")
+    );
     let (_, french) = get(&browser, &base, "/ui?lang=fr").await;
     assert!(french.contains("Vue d'ensemble"));
 
@@ -271,14 +375,24 @@ async fn pages_over_http(kind: Db) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let (_, billing) = get(&browser, &base, &format!("/ui/billing?period={last_month}")).await;
     let start = billing.find("/ui/billing/invoices/").unwrap();
     let link = billing[start..].split('"').next().unwrap();
     let (status, xml) = get(&browser, &base, link).await;
     assert_eq!(status, 200);
     assert!(xml.contains("urn:cen.eu:en16931:2017"), "{xml}");
-    let (status, bundle) = get(&browser, &base, &format!("/ui/audit/bundle?participant={DANONE}")).await;
+    let (status, bundle) = get(
+        &browser,
+        &base,
+        &format!("/ui/audit/bundle?participant={DANONE}"),
+    )
+    .await;
     assert_eq!(status, 200);
     let bundle: Value = serde_json::from_str(&bundle).unwrap();
     assert!(!bundle["entries"].as_array().unwrap().is_empty());
@@ -289,7 +403,8 @@ async fn pages_over_http(kind: Db) {
     assert_eq!(response.status(), 403);
     let (_, check) = get(&browser, &base, "/ui/check").await;
     let csrf = csrf_of(&check);
-    let response = post_multipart(&browser, &base, &[("csrf", &csrf), ("document", &document)]).await;
+    let response =
+        post_multipart(&browser, &base, &[("csrf", &csrf), ("document", &document)]).await;
     let body = response.text().await.unwrap();
     assert!(body.contains("data-verifies=\"true\""), "{body}");
 
@@ -309,12 +424,18 @@ async fn pages_over_http(kind: Db) {
         &browser,
         &base,
         "/ui/sign-in/operator",
-        &[("csrf", csrf_of(&sign_in).as_str()), ("token", operator_token.trim())],
+        &[
+            ("csrf", csrf_of(&sign_in).as_str()),
+            ("token", operator_token.trim()),
+        ],
     )
     .await;
     assert_eq!(response.status(), 303);
     let (_, overview) = get(&browser, &base, "/ui").await;
-    assert!(overview.contains("opérateur (voit tout le journal)"), "{overview}");
+    assert!(
+        overview.contains("opérateur (voit tout le journal)"),
+        "{overview}"
+    );
 
     // A member of another organisation (a ProConnect session for DANONE) sees its own
     // data only: no committee figures, no other organisation's entries.
@@ -343,22 +464,44 @@ async fn pages_over_http(kind: Db) {
             .header("cookie", format!("ch_session={token}"))
             .send()
     };
-    let body = as_member("/ui/participants").await.unwrap().text().await.unwrap();
+    let body = as_member("/ui/participants")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("DANONE") && !body.contains("DIRECTION INTERMINISTERIELLE"));
-    let body = as_member("/ui/indicators").await.unwrap().text().await.unwrap();
-    assert!(body.contains("réservés au comité") && !body.contains("data-value="), "{body}");
-    let response = as_member(&format!("/ui/exchanges?participant={DINUM}")).await.unwrap();
+    let body = as_member("/ui/indicators")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("réservés au comité") && !body.contains("data-value="),
+        "{body}"
+    );
+    let response = as_member(&format!("/ui/exchanges?participant={DINUM}"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403);
     let body = response.text().await.unwrap();
-    assert!(body.contains(&format!("reads SIREN {DANONE}'s entries only")), "{body}");
+    assert!(
+        body.contains(&format!("reads SIREN {DANONE}'s entries only")),
+        "{body}"
+    );
     let body = as_member(&format!("/ui/billing?period={last_month}"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(body.contains(DANONE) && !body.contains(DINUM) && !body.contains("id=\"report-public\""));
-    let response = as_member(&format!("/ui/billing/periods/{last_month}/bundle")).await.unwrap();
+    assert!(
+        body.contains(DANONE) && !body.contains(DINUM) && !body.contains("id=\"report-public\"")
+    );
+    let response = as_member(&format!("/ui/billing/periods/{last_month}/bundle"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403);
     store.close().await;
     process.kill().await;
@@ -445,7 +588,12 @@ async fn chart(browser: &fantoccini::Client, id: &str) -> Vec<(String, String, i
         out.push((
             bar.attr("data-category").await.unwrap().unwrap(),
             bar.attr("data-series").await.unwrap().unwrap(),
-            bar.attr("data-value").await.unwrap().unwrap().parse().unwrap(),
+            bar.attr("data-value")
+                .await
+                .unwrap()
+                .unwrap()
+                .parse()
+                .unwrap(),
         ));
     }
     out
@@ -480,22 +628,56 @@ async fn in_chromium() {
             "prefs": {"intl.accept_languages": "fr-FR,fr"},
         }),
     );
-    let browser = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("chromium-driver starts a headless chromium");
+    let browser =
+        fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver.url)
+            .await
+            .expect("chromium-driver starts a headless chromium");
 
     // Sign in as the demo's committee member, by keyboard and click like a person.
     browser.goto(&format!("{base}/ui")).await.unwrap();
-    assert!(browser.current_url().await.unwrap().path().ends_with("/ui/sign-in"));
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/ui/sign-in")
+    );
     // French, whatever the browser asks (the choice is remembered in a cookie).
-    browser.goto(&format!("{base}/ui/sign-in?lang=fr")).await.unwrap();
+    browser
+        .goto(&format!("{base}/ui/sign-in?lang=fr"))
+        .await
+        .unwrap();
     screenshot(&browser, "sign-in").await;
-    browser.find(Locator::Id("demo-sign-in")).await.unwrap().click().await.unwrap();
-    let banner = browser.find(Locator::Css("div.demo")).await.unwrap().text().await.unwrap();
-    assert!(banner.contains("Démonstration : connecté sans ProConnect comme membre du CTD"), "{banner}");
-    let size: u64 = browser.find(Locator::Id("log-size")).await.unwrap().text().await.unwrap().parse().unwrap();
+    browser
+        .find(Locator::Id("demo-sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let banner = browser
+        .find(Locator::Css("div.demo"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        banner.contains("Démonstration : connecté sans ProConnect comme membre du CTD"),
+        "{banner}"
+    );
+    let size: u64 = browser
+        .find(Locator::Id("log-size"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(size > 20);
     screenshot(&browser, "overview").await;
 
@@ -503,20 +685,45 @@ async fn in_chromium() {
     for (link, name, heading) in [
         ("Participants", "participants", "Participants"),
         ("Contrats", "contracts", "Contrats"),
-        ("Décisions et transferts", "exchanges", "Décisions et transferts"),
+        (
+            "Décisions et transferts",
+            "exchanges",
+            "Décisions et transferts",
+        ),
         ("Indicateurs", "indicators", "Indicateurs"),
         ("Facturation", "billing", "Facturation"),
         ("Audit", "audit", "Audit"),
         ("Vérifier", "check", "Vérifier un reçu ou un paquet"),
     ] {
-        browser.find(Locator::LinkText(link)).await.unwrap().click().await.unwrap();
-        let h1 = browser.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap();
+        browser
+            .find(Locator::LinkText(link))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let h1 = browser
+            .find(Locator::Css("main h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert_eq!(h1, heading);
-        let banner = browser.find(Locator::Css("div.demo")).await.unwrap().text().await.unwrap();
+        let banner = browser
+            .find(Locator::Css("div.demo"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(banner.contains("sans ProConnect"), "{name}");
         if name == "exchanges" {
             let mismatched = browser.find_all(Locator::Css("tr.mismatch")).await.unwrap();
-            assert!(!mismatched.is_empty(), "mismatched receipts are highlighted");
+            assert!(
+                !mismatched.is_empty(),
+                "mismatched receipts are highlighted"
+            );
         }
         if name != "indicators" && name != "billing" {
             screenshot(&browser, name).await;
@@ -528,7 +735,10 @@ async fn in_chromium() {
     let token = operator_token.trim().to_owned();
     let api_get = |path: String| api_json(&api, &base, &token, path);
     let this_month = chrono::Utc::now().format("%Y-%m").to_string();
-    browser.goto(&format!("{base}/ui/indicators?period={this_month}")).await.unwrap();
+    browser
+        .goto(&format!("{base}/ui/indicators?period={this_month}"))
+        .await
+        .unwrap();
     screenshot(&browser, "indicators").await;
     for by in ["class", "dataset"] {
         let drawn = chart(&browser, &format!("indicators-{by}")).await;
@@ -538,26 +748,50 @@ async fn in_chromium() {
         assert_eq!(drawn.len(), rows.len() * 3, "{by}: three bars per row");
         for row in rows {
             let key = row["key"].as_str().unwrap();
-            for (field, series) in [("consultations", "Consultations"), ("requests", "Demandes autorisées"), ("downloads", "Téléchargements")] {
-                let value = drawn.iter().find(|(c, s, _)| c == key && s == series).map(|(_, _, v)| *v);
+            for (field, series) in [
+                ("consultations", "Consultations"),
+                ("requests", "Demandes autorisées"),
+                ("downloads", "Téléchargements"),
+            ] {
+                let value = drawn
+                    .iter()
+                    .find(|(c, s, _)| c == key && s == series)
+                    .map(|(_, _, v)| *v);
                 assert_eq!(value, row[field].as_i64(), "{by} {key} {field}");
             }
         }
     }
-    let last_month = (chrono::Utc::now().date_naive().with_day(1).unwrap() - chrono::Duration::days(1))
-        .format("%Y-%m")
-        .to_string();
-    browser.goto(&format!("{base}/ui/billing?period={last_month}")).await.unwrap();
+    let last_month = (chrono::Utc::now().date_naive().with_day(1).unwrap()
+        - chrono::Duration::days(1))
+    .format("%Y-%m")
+    .to_string();
+    browser
+        .goto(&format!("{base}/ui/billing?period={last_month}"))
+        .await
+        .unwrap();
     screenshot(&browser, "billing").await;
     let report = api_get(format!("/v1/billing/financing-report?period={last_month}")).await;
     let drawn = chart(&browser, "financing").await;
     for (class, totals) in report["by_class"].as_object().unwrap() {
-        let public = drawn.iter().find(|(c, s, _)| c == class && s == "Financement public").map(|(_, _, v)| *v);
+        let public = drawn
+            .iter()
+            .find(|(c, s, _)| c == class && s == "Financement public")
+            .map(|(_, _, v)| *v);
         assert_eq!(public, totals["public_cents"].as_i64(), "{class} public");
-        let own = drawn.iter().find(|(c, s, _)| c == class && s == "Part des participants").map(|(_, _, v)| *v);
-        assert_eq!(own, totals["participant_cents"].as_i64(), "{class} participants");
+        let own = drawn
+            .iter()
+            .find(|(c, s, _)| c == class && s == "Part des participants")
+            .map(|(_, _, v)| *v);
+        assert_eq!(
+            own,
+            totals["participant_cents"].as_i64(),
+            "{class} participants"
+        );
     }
-    assert!(report["public_cents"].as_i64().unwrap() > 0, "the demo is co-financed");
+    assert!(
+        report["public_cents"].as_i64().unwrap() > 0,
+        "the demo is co-financed"
+    );
 
     // Download a bundle through the audit page's link, with the browser's own session.
     browser.goto(&format!("{base}/ui/audit")).await.unwrap();
@@ -586,7 +820,8 @@ async fn in_chromium() {
     let mut tampered = bundle.clone();
     let mut changed = None;
     for item in tampered["entries"].as_array_mut().unwrap() {
-        let mut entry: Value = serde_json::from_slice(&B64.decode(item["data"].as_str().unwrap()).unwrap()).unwrap();
+        let mut entry: Value =
+            serde_json::from_slice(&B64.decode(item["data"].as_str().unwrap()).unwrap()).unwrap();
         if entry["type"] == "receipt.recorded" {
             entry["bytes"] = Value::from(entry["bytes"].as_u64().unwrap() + 1);
             item["data"] = Value::String(B64.encode(serde_json::to_vec(&entry).unwrap()));
@@ -607,16 +842,32 @@ async fn in_chromium() {
             .send_keys(file.to_str().unwrap())
             .await
             .unwrap();
-        browser.find(Locator::Id("check-submit")).await.unwrap().click().await.unwrap();
+        browser
+            .find(Locator::Id("check-submit"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         let verdict = browser.find(Locator::Id("verdict")).await.unwrap();
         let text = verdict.text().await.unwrap();
-        assert_eq!(verdict.attr("data-verifies").await.unwrap().as_deref(), Some(if verifies { "true" } else { "false" }), "{text}");
+        assert_eq!(
+            verdict.attr("data-verifies").await.unwrap().as_deref(),
+            Some(if verifies { "true" } else { "false" }),
+            "{text}"
+        );
         if verifies {
-            assert!(text.contains("Vérifié.") && text.contains("recalculés au centime près"), "{text}");
+            assert!(
+                text.contains("Vérifié.") && text.contains("recalculés au centime près"),
+                "{text}"
+            );
             screenshot(&browser, "check-verifies").await;
         } else {
             assert!(text.contains("Ne vérifie pas."), "{text}");
-            assert!(text.contains(&format!("entry {changed} (receipt.recorded)")), "{text}");
+            assert!(
+                text.contains(&format!("entry {changed} (receipt.recorded)")),
+                "{text}"
+            );
             screenshot(&browser, "check-tampered").await;
         }
     }
@@ -630,7 +881,10 @@ async fn in_chromium() {
         .unwrap()
         .as_i64()
         .unwrap();
-    assert!(width <= 420, "the page does not overflow a phone's width ({width}px)");
+    assert!(
+        width <= 420,
+        "the page does not overflow a phone's width ({width}px)"
+    );
     screenshot(&browser, "phone-exchanges").await;
 
     browser.close().await.unwrap();

@@ -391,7 +391,9 @@ async fn callback(
         return crate::pages::sign_in::after_proconnect(&state, &identity).await;
     }
     let holder = login.holder.ok_or_else(|| {
-        trust_problem(TrustFailure::Input("sign-in started without a holder".into()))
+        trust_problem(TrustFailure::Input(
+            "sign-in started without a holder".into(),
+        ))
     })?;
     let outcome = mandates::issue_after_sign_in(&state.trust, &identity, &holder)
         .await

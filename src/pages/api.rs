@@ -18,7 +18,11 @@ use super::{Ctx, PageError};
 const MAX_ANSWER: usize = 64 << 20;
 
 /// `GET path_and_query` on the API as `viewer`; the raw answer.
-pub async fn get(ctx: &Ctx, viewer: Option<&Viewer>, path_and_query: &str) -> Result<Response, PageError> {
+pub async fn get(
+    ctx: &Ctx,
+    viewer: Option<&Viewer>,
+    path_and_query: &str,
+) -> Result<Response, PageError> {
     let mut request = Request::get(path_and_query);
     if let Some(viewer) = viewer {
         request = request.header(header::AUTHORIZATION, format!("Bearer {}", viewer.token));
@@ -37,12 +41,21 @@ pub async fn get(ctx: &Ctx, viewer: Option<&Viewer>, path_and_query: &str) -> Re
 pub async fn text(ctx: &Ctx, response: Response) -> Result<String, PageError> {
     let bytes = axum::body::to_bytes(response.into_body(), MAX_ANSWER)
         .await
-        .map_err(|_| ctx.error(StatusCode::BAD_GATEWAY, "the API's answer could not be read"))?;
+        .map_err(|_| {
+            ctx.error(
+                StatusCode::BAD_GATEWAY,
+                "the API's answer could not be read",
+            )
+        })?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// `GET` a JSON answer; an error answer becomes an error page with the problem's detail.
-pub async fn json(ctx: &Ctx, viewer: Option<&Viewer>, path_and_query: &str) -> Result<Value, PageError> {
+pub async fn json(
+    ctx: &Ctx,
+    viewer: Option<&Viewer>,
+    path_and_query: &str,
+) -> Result<Value, PageError> {
     match json_or_problem(ctx, viewer, path_and_query).await? {
         Ok(value) => Ok(value),
         Err((status, detail)) => Err(ctx.error(status, &detail)),
@@ -73,7 +86,11 @@ pub async fn json_or_problem(
 }
 
 /// Pass an API answer (a download: CSV, XML, bundle) through, or show its error as a page.
-pub async fn download(ctx: &Ctx, viewer: &Viewer, path_and_query: &str) -> Result<Response, PageError> {
+pub async fn download(
+    ctx: &Ctx,
+    viewer: &Viewer,
+    path_and_query: &str,
+) -> Result<Response, PageError> {
     let response = get(ctx, Some(viewer), path_and_query).await?;
     if response.status().is_success() {
         return Ok(response);

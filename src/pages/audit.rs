@@ -47,16 +47,32 @@ pub async fn bundle(ctx: Ctx, Query(filters): Query<HashMap<String, String>>) ->
     let viewer = ctx.require()?.clone();
     let mut query = Vec::new();
     for name in ["participant", "contract", "type", "asset"] {
-        if let Some(v) = filters.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if let Some(v) = filters
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
             query.push(format!("{name}={}", query_escape(v)));
         }
     }
     for name in ["from", "to"] {
-        if let Some(day) = filters.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            query.push(format!("{name}={}", query_escape(&format!("{day}T00:00:00Z"))));
+        if let Some(day) = filters
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
+            query.push(format!(
+                "{name}={}",
+                query_escape(&format!("{day}T00:00:00Z"))
+            ));
         }
     }
-    api::download(&ctx, &viewer, &format!("/v1/audit/bundles?{}", query.join("&"))).await
+    api::download(
+        &ctx,
+        &viewer,
+        &format!("/v1/audit/bundles?{}", query.join("&")),
+    )
+    .await
 }
 
 fn check_form(ctx: &Ctx, document: &str, vkey: &str) -> Markup {
@@ -125,27 +141,33 @@ fn check_document(lang: i18n::Lang, text: &str, verifier: &NoteVerifier, origin:
         };
         if bundle.billing.is_some() {
             return match crate::verify::billing::recompute(&bundle, verifier) {
-                Ok(done) => Verdict::Verifies(vec![
-                    if fr {
-                        format!(
-                            "Paquet de la période {} : {} entrées prouvées dans le journal de taille {} ; {} relevés recalculés au centime près{}.",
-                            done.period,
-                            done.bundle.entries,
-                            done.bundle.checkpoint.size,
-                            done.statements.len(),
-                            if done.closing_checked { ", identiques aux empreintes de la clôture" } else { "" }
-                        )
-                    } else {
-                        format!(
-                            "Period bundle {}: {} entries proven in the log of size {}; {} statements recomputed to the cent{}.",
-                            done.period,
-                            done.bundle.entries,
-                            done.bundle.checkpoint.size,
-                            done.statements.len(),
-                            if done.closing_checked { ", equal to the closing's hashes" } else { "" }
-                        )
-                    },
-                ]),
+                Ok(done) => Verdict::Verifies(vec![if fr {
+                    format!(
+                        "Paquet de la période {} : {} entrées prouvées dans le journal de taille {} ; {} relevés recalculés au centime près{}.",
+                        done.period,
+                        done.bundle.entries,
+                        done.bundle.checkpoint.size,
+                        done.statements.len(),
+                        if done.closing_checked {
+                            ", identiques aux empreintes de la clôture"
+                        } else {
+                            ""
+                        }
+                    )
+                } else {
+                    format!(
+                        "Period bundle {}: {} entries proven in the log of size {}; {} statements recomputed to the cent{}.",
+                        done.period,
+                        done.bundle.entries,
+                        done.bundle.checkpoint.size,
+                        done.statements.len(),
+                        if done.closing_checked {
+                            ", equal to the closing's hashes"
+                        } else {
+                            ""
+                        }
+                    )
+                }]),
                 Err(reason) => Verdict::Fails(reason),
             };
         }
@@ -198,7 +220,8 @@ fn check_document(lang: i18n::Lang, text: &str, verifier: &NoteVerifier, origin:
     Verdict::Fails(if fr {
         "ni un paquet (champ format) ni un reçu (leaf_hash, inclusion_path, checkpoint)".into()
     } else {
-        "neither a bundle (format field) nor a receipt (leaf_hash, inclusion_path, checkpoint)".into()
+        "neither a bundle (format field) nor a receipt (leaf_hash, inclusion_path, checkpoint)"
+            .into()
     })
 }
 
@@ -215,7 +238,10 @@ pub async fn check(
         match form.next_field().await {
             Ok(Some(field)) => {
                 let name = field.name().unwrap_or("").to_owned();
-                let text = field.text().await.map_err(|e| ctx.error(StatusCode::BAD_REQUEST, &e.body_text()))?;
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| ctx.error(StatusCode::BAD_REQUEST, &e.body_text()))?;
                 fields.insert(name, text);
             }
             Ok(None) => break,
@@ -224,7 +250,12 @@ pub async fn check(
     }
     sign_in::check_csrf(&ctx, &headers, fields.get("csrf").map(String::as_str))?;
     let own_vkey = ctx.state.journal.verifier().vkey();
-    let vkey = fields.get("vkey").map(|v| v.trim()).filter(|v| !v.is_empty()).unwrap_or(&own_vkey).to_owned();
+    let vkey = fields
+        .get("vkey")
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .unwrap_or(&own_vkey)
+        .to_owned();
     let document = match fields.get("file").filter(|f| !f.trim().is_empty()) {
         Some(file) => file.clone(),
         None => fields.get("document").cloned().unwrap_or_default(),
@@ -236,7 +267,11 @@ pub async fn check(
         }
         Err(e) => Verdict::Fails(format!("{}: {e}", ctx.t(&i18n::LOG_KEY))),
     };
-    let shown = if document.len() > 20_000 { "" } else { document.as_str() };
+    let shown = if document.len() > 20_000 {
+        ""
+    } else {
+        document.as_str()
+    };
     let body = html! {
         @match &verdict {
             Verdict::Verifies(lines) => {

@@ -15,7 +15,12 @@ const LIMIT: u32 = 200;
 /// `GET /ui/exchanges?kind=&participant=&contract=&from=&to=` (dates `YYYY-MM-DD`).
 pub async fn page(ctx: Ctx, Query(filters): Query<HashMap<String, String>>) -> PageResult {
     let viewer = ctx.require()?.clone();
-    let value = |name: &str| filters.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let value = |name: &str| {
+        filters
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    };
     let kinds: Vec<&str> = match value("kind") {
         Some(kind) if KINDS.contains(&kind) => vec![kind],
         _ => KINDS.to_vec(),
@@ -28,12 +33,20 @@ pub async fn page(ctx: Ctx, Query(filters): Query<HashMap<String, String>>) -> P
     }
     for name in ["from", "to"] {
         if let Some(day) = value(name) {
-            common.push_str(&format!("&{name}={}", query_escape(&format!("{day}T00:00:00Z"))));
+            common.push_str(&format!(
+                "&{name}={}",
+                query_escape(&format!("{day}T00:00:00Z"))
+            ));
         }
     }
     let mut items: Vec<Value> = Vec::new();
     for kind in &kinds {
-        let page = api::json(&ctx, Some(&viewer), &format!("/v1/audit/entries?type={kind}&limit={LIMIT}{common}")).await?;
+        let page = api::json(
+            &ctx,
+            Some(&viewer),
+            &format!("/v1/audit/entries?type={kind}&limit={LIMIT}{common}"),
+        )
+        .await?;
         items.extend(page["items"].as_array().cloned().unwrap_or_default());
     }
     items.sort_by_key(|i| std::cmp::Reverse(i["index"].as_u64().unwrap_or(0)));

@@ -15,11 +15,19 @@ use crate::billing::statement::Month;
 /// How many months the "over time" chart shows.
 const MONTHS: usize = 6;
 
-fn period(ctx: &Ctx, filters: &HashMap<String, String>, default: Month) -> Result<Month, super::PageError> {
+fn period(
+    ctx: &Ctx,
+    filters: &HashMap<String, String>,
+    default: Month,
+) -> Result<Month, super::PageError> {
     match filters.get("period").filter(|p| !p.is_empty()) {
         None => Ok(default),
-        Some(text) => Month::parse(text)
-            .ok_or_else(|| ctx.error(StatusCode::BAD_REQUEST, &format!("{text:?} is not a month (YYYY-MM)"))),
+        Some(text) => Month::parse(text).ok_or_else(|| {
+            ctx.error(
+                StatusCode::BAD_REQUEST,
+                &format!("{text:?} is not a month (YYYY-MM)"),
+            )
+        }),
     }
 }
 
@@ -33,13 +41,22 @@ fn period_picker(ctx: &Ctx, action: &str, period: Month, extra: maud::Markup) ->
     }
 }
 
-fn rows_series<'a>(rows: &[Value], names: [(&'a str, &'a str); 3]) -> (Vec<String>, Vec<Series<'a>>) {
-    let keys = rows.iter().map(|r| r["key"].as_str().unwrap_or("").to_owned()).collect();
+fn rows_series<'a>(
+    rows: &[Value],
+    names: [(&'a str, &'a str); 3],
+) -> (Vec<String>, Vec<Series<'a>>) {
+    let keys = rows
+        .iter()
+        .map(|r| r["key"].as_str().unwrap_or("").to_owned())
+        .collect();
     let series = names
         .iter()
         .map(|&(field, name)| Series {
             name,
-            values: rows.iter().map(|r| r[field].as_i64().unwrap_or(0)).collect(),
+            values: rows
+                .iter()
+                .map(|r| r[field].as_i64().unwrap_or(0))
+                .collect(),
         })
         .collect();
     (keys, series)
@@ -60,10 +77,21 @@ pub async fn indicators(ctx: Ctx, Query(filters): Query<HashMap<String, String>>
         ("downloads", ctx.t(&i18n::DOWNLOADS)),
     ];
     let mut sections = Vec::new();
-    for (by, title) in [("class", ctx.t(&i18n::BY_CLASS)), ("dataset", ctx.t(&i18n::BY_DATASET))] {
-        let answer = api::json_or_problem(&ctx, Some(&viewer), &format!("/v1/indicators?period={period}&by={by}")).await?;
+    for (by, title) in [
+        ("class", ctx.t(&i18n::BY_CLASS)),
+        ("dataset", ctx.t(&i18n::BY_DATASET)),
+    ] {
+        let answer = api::json_or_problem(
+            &ctx,
+            Some(&viewer),
+            &format!("/v1/indicators?period={period}&by={by}"),
+        )
+        .await?;
         let Ok(answer) = answer else {
-            return Ok(ctx.render(ctx.t(&i18n::INDICATORS), html! { p.verdict.bad { (ctx.t(&i18n::WHOLE_LOG_ONLY)) } }));
+            return Ok(ctx.render(
+                ctx.t(&i18n::INDICATORS),
+                html! { p.verdict.bad { (ctx.t(&i18n::WHOLE_LOG_ONLY)) } },
+            ));
         };
         let rows = answer["rows"].as_array().cloned().unwrap_or_default();
         sections.push((by, title, rows));
@@ -77,8 +105,17 @@ pub async fn indicators(ctx: Ctx, Query(filters): Query<HashMap<String, String>>
     months.reverse();
     let mut totals = Vec::new();
     for month in &months {
-        let answer = api::json(&ctx, Some(&viewer), &format!("/v1/indicators?period={month}&by=total")).await?;
-        let row = answer["rows"].as_array().and_then(|r| r.first()).cloned().unwrap_or(Value::Null);
+        let answer = api::json(
+            &ctx,
+            Some(&viewer),
+            &format!("/v1/indicators?period={month}&by=total"),
+        )
+        .await?;
+        let row = answer["rows"]
+            .as_array()
+            .and_then(|r| r.first())
+            .cloned()
+            .unwrap_or(Value::Null);
         totals.push(serde_json::json!({
             "key": month.to_string(),
             "consultations": row["consultations"].as_i64().unwrap_or(0),
@@ -105,29 +142,52 @@ pub async fn indicators(ctx: Ctx, Query(filters): Query<HashMap<String, String>>
 }
 
 /// `GET /ui/indicators.csv?period=&by=`: the API's CSV, as a download.
-pub async fn indicators_csv(ctx: Ctx, Query(filters): Query<HashMap<String, String>>) -> PageResult {
+pub async fn indicators_csv(
+    ctx: Ctx,
+    Query(filters): Query<HashMap<String, String>>,
+) -> PageResult {
     let viewer = ctx.require()?.clone();
     let period = period(&ctx, &filters, Month::of(crate::clock::now()))?;
     let by = match filters.get("by").map(String::as_str) {
         Some(by @ ("total" | "dataset" | "participant" | "class")) => by,
         _ => "total",
     };
-    api::download(&ctx, &viewer, &format!("/v1/indicators?period={period}&by={by}&format=csv")).await
+    api::download(
+        &ctx,
+        &viewer,
+        &format!("/v1/indicators?period={period}&by={by}&format=csv"),
+    )
+    .await
 }
 
 /// `GET /ui/billing/report.csv?period=`.
 pub async fn report_csv(ctx: Ctx, Query(filters): Query<HashMap<String, String>>) -> PageResult {
     let viewer = ctx.require()?.clone();
     let period = period(&ctx, &filters, Month::of(crate::clock::now()).previous())?;
-    api::download(&ctx, &viewer, &format!("/v1/billing/financing-report?period={period}&format=csv")).await
+    api::download(
+        &ctx,
+        &viewer,
+        &format!("/v1/billing/financing-report?period={period}&format=csv"),
+    )
+    .await
 }
 
 /// `GET /ui/billing/invoices/{number}`: the UBL document.
 pub async fn invoice(ctx: Ctx, Path(number): Path<String>) -> PageResult {
     let viewer = ctx.require()?.clone();
-    let mut response = api::download(&ctx, &viewer, &format!("/v1/billing/invoices/{}", super::query_escape(&number))).await?;
-    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("attachment; filename=\"{}.xml\"", number.replace(['"', '\\'], ""))) {
-        response.headers_mut().insert(axum::http::header::CONTENT_DISPOSITION, value);
+    let mut response = api::download(
+        &ctx,
+        &viewer,
+        &format!("/v1/billing/invoices/{}", super::query_escape(&number)),
+    )
+    .await?;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}.xml\"",
+        number.replace(['"', '\\'], "")
+    )) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
 }
@@ -135,8 +195,14 @@ pub async fn invoice(ctx: Ctx, Path(number): Path<String>) -> PageResult {
 /// `GET /ui/billing/periods/{period}/bundle`.
 pub async fn period_bundle(ctx: Ctx, Path(period): Path<String>) -> PageResult {
     let viewer = ctx.require()?.clone();
-    let period = Month::parse(&period).ok_or_else(|| ctx.error(StatusCode::BAD_REQUEST, "not a month (YYYY-MM)"))?;
-    api::download(&ctx, &viewer, &format!("/v1/billing/periods/{period}/bundle")).await
+    let period = Month::parse(&period)
+        .ok_or_else(|| ctx.error(StatusCode::BAD_REQUEST, "not a month (YYYY-MM)"))?;
+    api::download(
+        &ctx,
+        &viewer,
+        &format!("/v1/billing/periods/{period}/bundle"),
+    )
+    .await
 }
 
 /// `GET /ui/billing?period=YYYY-MM` (default: last month, the latest that can be closed).
@@ -145,21 +211,50 @@ pub async fn billing(ctx: Ctx, Query(filters): Query<HashMap<String, String>>) -
     let period = period(&ctx, &filters, Month::of(crate::clock::now()).previous())?;
     let lang = ctx.lang;
     let money = move |cents: i64| euros(lang, cents);
-    let statements = api::json(&ctx, Some(&viewer), &format!("/v1/billing/statements?period={period}")).await?;
-    let statements = statements["statements"].as_array().cloned().unwrap_or_default();
-    let report = api::json_or_problem(&ctx, Some(&viewer), &format!("/v1/billing/financing-report?period={period}")).await?;
+    let statements = api::json(
+        &ctx,
+        Some(&viewer),
+        &format!("/v1/billing/statements?period={period}"),
+    )
+    .await?;
+    let statements = statements["statements"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let report = api::json_or_problem(
+        &ctx,
+        Some(&viewer),
+        &format!("/v1/billing/financing-report?period={period}"),
+    )
+    .await?;
     let mut invoices = Vec::new();
     let mut not_closed = false;
     for statement in &statements {
         let siren = statement["siren"].as_str().unwrap_or("");
-        match api::json_or_problem(&ctx, Some(&viewer), &format!("/v1/billing/invoices?period={period}&participant={siren}")).await? {
-            Ok(answer) => invoices.extend(answer["documents"].as_array().cloned().unwrap_or_default().into_iter().map(|d| (siren.to_owned(), d))),
+        match api::json_or_problem(
+            &ctx,
+            Some(&viewer),
+            &format!("/v1/billing/invoices?period={period}&participant={siren}"),
+        )
+        .await?
+        {
+            Ok(answer) => invoices.extend(
+                answer["documents"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| (siren.to_owned(), d)),
+            ),
             Err((status, _)) if status == StatusCode::CONFLICT => not_closed = true,
             Err((status, detail)) => return Err(ctx.error(status, &detail)),
         }
     }
     let financed = |s: &Value| -> i64 {
-        s["financed_cents"].as_object().map(|m| m.values().filter_map(Value::as_i64).sum()).unwrap_or(0)
+        s["financed_cents"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_i64).sum())
+            .unwrap_or(0)
     };
     let body = html! {
         (period_picker(&ctx, "/ui/billing", period, html! {}))

@@ -105,7 +105,10 @@ pub const SKIP: Msg = Msg("Aller au contenu", "Skip to content");
 pub const MENU: Msg = Msg("Menu principal", "Main menu");
 pub const LOG_SIZE: Msg = Msg("Taille du journal", "Log size");
 pub const ENTRIES: Msg = Msg("entrées", "entries");
-pub const CHECKPOINT: Msg = Msg("Dernier point de contrôle signé", "Latest signed checkpoint");
+pub const CHECKPOINT: Msg = Msg(
+    "Dernier point de contrôle signé",
+    "Latest signed checkpoint",
+);
 pub const COSIGNATURES: Msg = Msg("Signatures", "Signatures");
 pub const SIGNER: Msg = Msg("Signataire", "Signer");
 pub const ROLE: Msg = Msg("Rôle", "Role");
@@ -158,7 +161,10 @@ pub const RECORDS: Msg = Msg("Enregistrements", "Records");
 pub const OVER_TIME: Msg = Msg("Évolution par mois", "Over time, by month");
 pub const BY_CLASS: Msg = Msg("Par catégorie de participant", "By participant class");
 pub const BY_DATASET: Msg = Msg("Par jeu de données", "By dataset");
-pub const DOWNLOAD_CSV: Msg = Msg("Télécharger les chiffres (CSV)", "Download the figures (CSV)");
+pub const DOWNLOAD_CSV: Msg = Msg(
+    "Télécharger les chiffres (CSV)",
+    "Download the figures (CSV)",
+);
 pub const WHOLE_LOG_ONLY: Msg = Msg(
     "Ces chiffres couvrent tous les participants : ils sont réservés au comité, aux auditeurs et à l'opérateur.",
     "These figures cover every participant: they are for the committee, auditors and the operator.",
@@ -195,10 +201,7 @@ pub const BUNDLE_HELP: Msg = Msg(
 pub const FROM: Msg = Msg("Du (inclus)", "From (inclusive)");
 pub const TO: Msg = Msg("Au (exclu)", "To (exclusive)");
 pub const DOWNLOAD: Msg = Msg("Télécharger", "Download");
-pub const CHECK_TITLE: Msg = Msg(
-    "Vérifier un reçu ou un paquet",
-    "Check a receipt or bundle",
-);
+pub const CHECK_TITLE: Msg = Msg("Vérifier un reçu ou un paquet", "Check a receipt or bundle");
 pub const CHECK_HELP: Msg = Msg(
     "Collez un reçu du journal (réponse d'écriture : index, leaf_hash, inclusion_path, checkpoint) ou un paquet d'audit ou de période (JSON). La vérification se fait avec la clé publique du journal ci-dessous, sans faire confiance à la base de données.",
     "Paste a log receipt (a write's answer: index, leaf_hash, inclusion_path, checkpoint) or an audit or period bundle (JSON). It is checked with the log's public key below, without trusting the database.",
@@ -212,7 +215,10 @@ pub const CSRF_REFUSED: Msg = Msg(
     "Requête refusée : le jeton anti-falsification (CSRF) du formulaire est absent ou invalide. Rien n'a été modifié. Rechargez la page et recommencez.",
     "Request refused: the form's anti-forgery (CSRF) token is missing or wrong. Nothing was changed. Reload the page and try again.",
 );
-pub const WRONG_TOKEN: Msg = Msg("Ce jeton n'est pas celui de l'opérateur.", "This is not the operator's token.");
+pub const WRONG_TOKEN: Msg = Msg(
+    "Ce jeton n'est pas celui de l'opérateur.",
+    "This is not the operator's token.",
+);
 pub const ERROR: Msg = Msg("Erreur", "Error");
 pub const BACK: Msg = Msg("Retour à la vue d'ensemble", "Back to the overview");
 pub const FOOTER: Msg = Msg(

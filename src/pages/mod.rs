@@ -29,12 +29,12 @@ pub mod registry;
 pub mod session;
 pub mod sign_in;
 
+use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use maud::Markup;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -79,7 +79,10 @@ pub fn router() -> Router<AppState> {
         .route("/ui/billing", get(figures::billing))
         .route("/ui/billing/report.csv", get(figures::report_csv))
         .route("/ui/billing/invoices/{number}", get(figures::invoice))
-        .route("/ui/billing/periods/{period}/bundle", get(figures::period_bundle))
+        .route(
+            "/ui/billing/periods/{period}/bundle",
+            get(figures::period_bundle),
+        )
         .route("/ui/audit", get(audit::page))
         .route("/ui/audit/bundle", get(audit::bundle))
         .route(
@@ -116,7 +119,10 @@ pub struct Ctx {
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Ctx, Self::Rejection> {
         let asked = parts.uri.query().and_then(|q| {
             q.split('&')
                 .filter_map(|pair| pair.split_once('='))
@@ -128,7 +134,8 @@ impl FromRequestParts<AppState> for Ctx {
             session::cookie(&parts.headers, session::LANG_COOKIE),
             &parts.headers,
         );
-        let (csrf_secret, new_secret) = match session::cookie(&parts.headers, session::CSRF_COOKIE) {
+        let (csrf_secret, new_secret) = match session::cookie(&parts.headers, session::CSRF_COOKIE)
+        {
             Some(secret) => (secret.to_owned(), false),
             None => (session::random_token(), true),
         };
@@ -162,7 +169,10 @@ impl Ctx {
 
     /// The token this page's forms carry.
     pub fn csrf(&self) -> String {
-        session::csrf_token(&self.csrf_secret, self.viewer.as_ref().map(|v| v.token.as_str()))
+        session::csrf_token(
+            &self.csrf_secret,
+            self.viewer.as_ref().map(|v| v.token.as_str()),
+        )
     }
 
     /// The signed-in viewer, or a redirect to the sign-in page.
@@ -194,13 +204,23 @@ impl Ctx {
         if self.new_secret {
             headers.append(
                 header::SET_COOKIE,
-                session::set_cookie(&self.state, session::CSRF_COOKIE, &self.csrf_secret, 60 * 60 * 24),
+                session::set_cookie(
+                    &self.state,
+                    session::CSRF_COOKIE,
+                    &self.csrf_secret,
+                    60 * 60 * 24,
+                ),
             );
         }
         if self.remember_lang {
             headers.append(
                 header::SET_COOKIE,
-                session::set_cookie(&self.state, session::LANG_COOKIE, self.lang.code(), 60 * 60 * 24 * 365),
+                session::set_cookie(
+                    &self.state,
+                    session::LANG_COOKIE,
+                    self.lang.code(),
+                    60 * 60 * 24 * 365,
+                ),
             );
         }
     }

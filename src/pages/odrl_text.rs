@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::i18n::Lang;
 use crate::odrl::vocab::{self, Operator};
-use crate::odrl::{AtomicConstraint, Constraint, Duty, Party, Policy, RightOperand as R, Rule, RuleKind};
+use crate::odrl::{
+    AtomicConstraint, Constraint, Duty, Party, Policy, RightOperand as R, Rule, RuleKind,
+};
 
 /// The policy's sentences, or a sentence saying it could not be read.
 pub fn sentences(lang: Lang, agreement: &Value) -> Vec<String> {
@@ -198,7 +200,11 @@ fn atomic(lang: Lang, constraint: &AtomicConstraint) -> String {
             .map(|t| vocab::compact(t).to_owned())
             .collect::<Vec<_>>()
             .join(", "),
-        R::Areas(areas) => areas.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
+        R::Areas(areas) => areas
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         R::Literals(literals) => literals
             .iter()
             .map(|l| l.to_string())

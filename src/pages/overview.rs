@@ -50,7 +50,11 @@ pub fn summary(kind: &str, entry: &Value) -> String {
             entry
                 .get("differences")
                 .and_then(Value::as_array)
-                .map(|d| d.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                .map(|d| d
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "))
                 .unwrap_or_default()
         ),
         "participant.registered" => format!("SIREN {}", field("siren")),
@@ -126,7 +130,11 @@ pub async fn page(ctx: Ctx) -> PageResult {
 }
 
 /// A table of entries; rows of mismatched transfers are highlighted.
-pub fn entries_table(ctx: &Ctx, items: &[&Value], mismatched: &std::collections::HashSet<String>) -> Markup {
+pub fn entries_table(
+    ctx: &Ctx,
+    items: &[&Value],
+    mismatched: &std::collections::HashSet<String>,
+) -> Markup {
     html! {
         @if items.is_empty() { p { (ctx.t(&i18n::NOTHING)) } } @else {
             div.scroll {
@@ -155,4 +163,3 @@ pub fn entries_table(ctx: &Ctx, items: &[&Value], mismatched: &std::collections:
         }
     }
 }
-

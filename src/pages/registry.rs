@@ -10,7 +10,10 @@ use super::{Ctx, PageResult, api, i18n, odrl_text};
 async fn visible_participants(ctx: &Ctx) -> Result<Vec<Value>, super::PageError> {
     let list = api::json(ctx, None, "/v1/participants?limit=200").await?;
     let items = list["items"].as_array().cloned().unwrap_or_default();
-    let scope = ctx.viewer.as_ref().and_then(|v| v.scope().map(str::to_owned));
+    let scope = ctx
+        .viewer
+        .as_ref()
+        .and_then(|v| v.scope().map(str::to_owned));
     Ok(items
         .into_iter()
         .filter(|p| match &scope {
@@ -27,7 +30,9 @@ fn evidence(entry: &Value) -> Vec<(String, String)> {
         .map(|fields| {
             fields
                 .iter()
-                .filter(|(k, _)| k.contains("sha256") || k.contains("version") || k.ends_with("issuer"))
+                .filter(|(k, _)| {
+                    k.contains("sha256") || k.contains("version") || k.ends_with("issuer")
+                })
                 .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
                 .collect()
         })
@@ -41,7 +46,8 @@ pub async fn participants(ctx: Ctx) -> PageResult {
     for participant in visible_participants(&ctx).await? {
         let index = participant["registered_index"].as_u64().unwrap_or(0);
         let response = api::get(&ctx, None, &format!("/log/entries/{index}")).await?;
-        let entry: Value = serde_json::from_str(&api::text(&ctx, response).await?).unwrap_or(Value::Null);
+        let entry: Value =
+            serde_json::from_str(&api::text(&ctx, response).await?).unwrap_or(Value::Null);
         rows.push((participant, index, evidence(&entry)));
     }
     let body = html! {
@@ -83,7 +89,12 @@ pub async fn contracts(ctx: Ctx) -> PageResult {
     let mut ids: Vec<String> = Vec::new();
     for participant in visible_participants(&ctx).await? {
         let siren = participant["siren"].as_str().unwrap_or("");
-        let list = api::json(&ctx, None, &format!("/v1/contracts?party={siren}&limit=200")).await?;
+        let list = api::json(
+            &ctx,
+            None,
+            &format!("/v1/contracts?party={siren}&limit=200"),
+        )
+        .await?;
         for contract in list["items"].as_array().into_iter().flatten() {
             if let Some(id) = contract["id"].as_str()
                 && !ids.iter().any(|known| known == id)
@@ -94,7 +105,14 @@ pub async fn contracts(ctx: Ctx) -> PageResult {
     }
     let mut contracts = Vec::new();
     for id in &ids {
-        contracts.push(api::json(&ctx, None, &format!("/v1/contracts/{}", super::query_escape(id))).await?);
+        contracts.push(
+            api::json(
+                &ctx,
+                None,
+                &format!("/v1/contracts/{}", super::query_escape(id)),
+            )
+            .await?,
+        );
     }
     let body = html! {
         @if contracts.is_empty() { p { (ctx.t(&i18n::NOTHING)) } }

@@ -66,8 +66,12 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> He
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignedInBy {
     /// The demo's committee member, without any identity provider.
-    Demo { siren: String },
-    ProConnect { siren: String },
+    Demo {
+        siren: String,
+    },
+    ProConnect {
+        siren: String,
+    },
     Operator,
     Other(String),
 }
@@ -112,7 +116,11 @@ impl Viewer {
 pub async fn viewer(state: &AppState, parts: &Parts) -> Option<Viewer> {
     let token = cookie(&parts.headers, SESSION_COOKIE)?;
     let now = crate::clock::now().timestamp_millis();
-    let session = state.store.audit_session(&digest(token), now).await.ok()??;
+    let session = state
+        .store
+        .audit_session(&digest(token), now)
+        .await
+        .ok()??;
     Some(Viewer {
         token: token.to_owned(),
         session,
@@ -120,7 +128,10 @@ pub async fn viewer(state: &AppState, parts: &Parts) -> Option<Viewer> {
 }
 
 /// Open a session; returns its token for the cookie.
-pub async fn open(state: &AppState, session: AuditSession) -> Result<String, crate::store::StoreError> {
+pub async fn open(
+    state: &AppState,
+    session: AuditSession,
+) -> Result<String, crate::store::StoreError> {
     let token = random_token();
     let now = crate::clock::now();
     let expires = now + chrono::Duration::hours(SESSION_HOURS);

@@ -55,11 +55,7 @@ pub async fn page(ctx: Ctx) -> Response {
 }
 
 /// Refuse a form whose CSRF token is missing or wrong: nothing happens.
-pub fn check_csrf(
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    posted: Option<&str>,
-) -> Result<(), PageError> {
+pub fn check_csrf(ctx: &Ctx, headers: &HeaderMap, posted: Option<&str>) -> Result<(), PageError> {
     if session::csrf_ok(headers, posted) {
         Ok(())
     } else {
