@@ -148,10 +148,11 @@ pub async fn indicators_csv(
 ) -> PageResult {
     let viewer = ctx.require()?.clone();
     let period = period(&ctx, &filters, Month::of(crate::clock::now()))?;
-    let by = match filters.get("by").map(String::as_str) {
-        Some(by @ ("total" | "dataset" | "participant" | "class")) => by,
-        _ => "total",
-    };
+    let by = filters
+        .get("by")
+        .map(String::as_str)
+        .filter(|by| ["total", "dataset", "participant", "class"].contains(by))
+        .unwrap_or("total");
     api::download(
         &ctx,
         &viewer,

@@ -151,12 +151,18 @@ impl FromRequestParts<AppState> for Ctx {
     }
 }
 
-/// A page that could not be shown, already rendered.
-pub struct PageError(pub Response);
+/// A page that could not be shown, already rendered (boxed: results stay small).
+pub struct PageError(pub Box<Response>);
+
+impl PageError {
+    pub fn new(response: Response) -> PageError {
+        PageError(Box::new(response))
+    }
+}
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        self.0
+        *self.0
     }
 }
 
@@ -179,7 +185,7 @@ impl Ctx {
     pub fn require(&self) -> Result<&Viewer, PageError> {
         self.viewer
             .as_ref()
-            .ok_or_else(|| PageError(Redirect::to("/ui/sign-in").into_response()))
+            .ok_or_else(|| PageError::new(Redirect::to("/ui/sign-in").into_response()))
     }
 
     /// A complete page: the shell around `body`, with the cookies this request needs.
@@ -189,7 +195,7 @@ impl Ctx {
 
     /// An error page with a message in plain words.
     pub fn error(&self, status: StatusCode, message: &str) -> PageError {
-        PageError(self.respond(status, layout::error(self, status, message)))
+        PageError::new(self.respond(status, layout::error(self, status, message)))
     }
 
     fn respond(&self, status: StatusCode, markup: Markup) -> Response {

@@ -74,7 +74,7 @@ async fn signed_in(state: &AppState, ctx: Option<&Ctx>, session: AuditSession) -
             StatusCode::SERVICE_UNAVAILABLE,
             "the session could not be opened (database unavailable)",
         ),
-        None => PageError(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        None => PageError::new(StatusCode::SERVICE_UNAVAILABLE.into_response()),
     })?;
     let mut response = Redirect::to("/ui").into_response();
     response.headers_mut().append(
@@ -152,11 +152,7 @@ pub async fn after_proconnect(state: &AppState, identity: &Identity) -> Result<R
     let siret = crate::trust::siret::Siret::parse(&identity.siret)
         .map_err(|e| Problem::invalid_parameter("siret", e.to_string()))?;
     let siren = siret.siren().as_str().to_owned();
-    let committee = state
-        .operator_auth
-        .committee()
-        .iter()
-        .any(|member| *member == siren);
+    let committee = state.operator_auth.committee().contains(&siren);
     let session = AuditSession {
         label: session::proconnect_label(&siren, committee),
         siren: (!committee).then(|| siren.clone()),
