@@ -509,6 +509,47 @@ async fn pages_over_http(kind: Db) {
 
 on_both_databases!(over_http, super::pages_over_http);
 
+/// ProConnect sign-in from the pages, against the local OpenID provider (tests/oidc): a
+/// DANONE employee gets a session over DANONE's data only; nothing personal is kept.
+async fn proconnect_sign_in(kind: Db) {
+    let env = common::trust::TrustEnv::start(kind, &[], |_| {}).await;
+    let browser = common::trust::browser();
+    let (status, sign_in) = get(&browser, &env.server.base, "/ui/sign-in").await;
+    assert_eq!(status, 200);
+    assert!(sign_in.contains("/ui/sign-in/proconnect"), "{sign_in}");
+    let response = browser
+        .get(env.url("/ui/sign-in/proconnect?login_hint=employee"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.url().path(), "/ui");
+    let overview = response.text().await.unwrap();
+    assert!(
+        overview.contains(&format!(
+            "ProConnect, SIREN {DANONE} (voit les données de son organisation seulement)"
+        )),
+        "{overview}"
+    );
+    assert!(
+        !overview.contains("Thomas") && !overview.contains("Girard"),
+        "no personal data"
+    );
+    let (_, indicators) = get(&browser, &env.server.base, "/ui/indicators").await;
+    assert!(indicators.contains("réservés au comité"));
+    // The callback's state is single-use: replaying it opens nothing.
+    let (status, _) = get(
+        &browser,
+        &env.server.base,
+        "/v1/auth/proconnect/callback?code=x&state=used",
+    )
+    .await;
+    assert!(status >= 400, "{status}");
+    env.server.stop().await;
+}
+
+on_both_databases!(proconnect, super::proconnect_sign_in);
+
 use chrono::Datelike;
 
 // ---------------------------------------------------------------------------------------

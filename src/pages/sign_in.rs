@@ -2,7 +2,7 @@
 //! committee member without any identity provider.
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -136,10 +136,17 @@ pub async fn operator(
     .await
 }
 
-/// `GET /ui/sign-in/proconnect`: off to the provider; it comes back to
+/// `GET /ui/sign-in/proconnect[?login_hint=EMAIL]`: off to the provider; it comes back to
 /// `/v1/auth/proconnect/callback`, which calls [`after_proconnect`].
-pub async fn proconnect(ctx: Ctx) -> PageResult {
-    let url = crate::trust::mandates::start_page_sign_in(&ctx.state.trust)
+pub async fn proconnect(
+    ctx: Ctx,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    let hint = query
+        .get("login_hint")
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty() && h.len() <= 200);
+    let url = crate::trust::mandates::start_page_sign_in(&ctx.state.trust, hint)
         .await
         .map_err(|e| ctx.error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()))?;
     Ok(Redirect::to(&url).into_response())

@@ -313,9 +313,13 @@ pub async fn start_sign_in(
     begin_sign_in(svc, Some(holder), "mandate", login_hint).await
 }
 
-/// Start a ProConnect sign-in that opens a page session (no key, no credentials issued).
-pub async fn start_page_sign_in(svc: &TrustService) -> Result<String, TrustFailure> {
-    begin_sign_in(svc, None, PAGE_SIGN_IN, None).await
+/// Start a ProConnect sign-in that opens a page session (no key, no credentials issued);
+/// `login_hint` (an e-mail address) pre-fills the provider's form.
+pub async fn start_page_sign_in(
+    svc: &TrustService,
+    login_hint: Option<&str>,
+) -> Result<String, TrustFailure> {
+    begin_sign_in(svc, None, PAGE_SIGN_IN, login_hint).await
 }
 
 async fn begin_sign_in(
