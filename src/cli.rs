@@ -351,6 +351,12 @@ fn demo_config() -> Config {
             allow_http_did_web: true,
             ..defaults.trust.clone()
         },
+        // The Métropole de Lyon sits on the demo's committee (CTD): its members read the
+        // whole log, and the pages' demo sign-in is one of them.
+        auth: crate::config::AuthConfig {
+            committee_sirens: vec![crate::demo::COMMITTEE_MEMBER.0.to_owned()],
+            ..defaults.auth.clone()
+        },
         // The demo platform invoices in its own name (a fictitious operator entity).
         invoicing: crate::billing::invoicing::InvoicingSettings {
             seller: Some(crate::billing::invoicing::SellerConfig {
@@ -429,7 +435,14 @@ async fn demo(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode>
     // No network in the demo: Sirene answers come from the demo's own fixture.
     options.sirene = crate::demo::sirene_fixture();
     let vkey = keys.log.verifier().vkey();
-    let service = Service::start(&config, keys, options).await?;
+    let mut service = Service::start(&config, keys, options).await?;
+    // The pages let anyone sign in as the demo's committee member, and say so on every page.
+    service.state.pages = std::sync::Arc::new(crate::pages::PagesConfig {
+        demo_member: Some(crate::pages::DemoMember {
+            siren: crate::demo::COMMITTEE_MEMBER.0.to_owned(),
+            name: crate::demo::COMMITTEE_MEMBER.1.to_owned(),
+        }),
+    });
     let seeded = if fresh {
         crate::demo::seed_two_periods(&service.state, &config.data_dir).await?
     } else {
@@ -454,6 +467,9 @@ async fn demo(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode>
         service.state.trust.issuer().did()
     ));
     say(&format!("  operator token   in {}", token_file.display()));
+    say(&format!(
+        "Pages (committee and operator; demo sign-in, no ProConnect): {base}/ui"
+    ));
     say("Open:");
     say(&format!("  {base}/log/checkpoint"));
     say(&format!("  {base}/log/proof/inclusion?index=0"));

@@ -20,6 +20,7 @@
 //! | [`billing`]  | tariffs, financing rules, cost allocation, statements               |
 //! | [`jose`]     | compact and detached JWS (EdDSA, ES256)                             |
 //! | [`http`]     | the HTTP API: routes, extractors, RFC 9457 problems                 |
+//! | [`pages`]    | server-rendered pages for the committee and the operator (`/ui`)     |
 //! | [`verify`]   | verifying a published log from the outside                          |
 //! | [`export`]   | writing the log as static tlog-tiles files                          |
 //! | [`config`]   | the typed configuration                                             |
@@ -45,6 +46,7 @@ pub mod keys;
 pub mod ledger;
 pub mod metrics;
 pub mod odrl;
+pub mod pages;
 pub mod participants;
 pub mod privacy;
 pub mod server;

@@ -196,6 +196,7 @@ impl Service {
             status_lists: Arc::default(),
             invoicing: Arc::new(config.invoicing.clone()),
             cosignatures,
+            pages: Arc::default(),
         };
         // Anchor changes since the last run are governance acts: log them before serving.
         state

@@ -41,6 +41,10 @@ pub const ORGANISATIONS: &[(&str, &str, &str, bool)] = &[
     ("44306184100047", "ATELIER FERME DES TRAVAUX", "5499", false),
 ];
 
+/// The demo's committee (CTD) member organisation: SIREN, name. The pages' demo sign-in
+/// acts as one of its members.
+pub const COMMITTEE_MEMBER: (&str, &str) = ("200046977", "MÉTROPOLE DE LYON");
+
 /// An answer in the shape of Sirene's `GET /siret/{siret}`.
 pub fn sirene_answer(siret: &str, name: &str, category: &str, active: bool) -> Vec<u8> {
     let state = if active { "A" } else { "C" };

@@ -45,7 +45,7 @@ impl OperatorAuth {
         self
     }
 
-    fn accepts(&self, token: &str) -> bool {
+    pub(crate) fn accepts(&self, token: &str) -> bool {
         let Some(expected) = &self.token_digest else {
             return false;
         };

@@ -14,6 +14,9 @@
 //! | [`exchange`]   | `/v1/oauth/token`, contracts, decisions, receipts        |
 //! | [`audit`]      | `/v1/audit/…`: filtered entries, offline bundles         |
 //!
+//! The pages (`/ui`) live in [`crate::pages`]; they set their own Content-Security-Policy,
+//! which the default one below does not override.
+//!
 //! Middleware, outermost first: request id, tracing, panic catcher, timeout, body limit.
 
 pub mod audit;
@@ -67,9 +70,27 @@ pub struct AppState {
     pub cosignatures: Arc<crate::witness::client::Cosignatures>,
     /// Seller and buyers' details for invoices.
     pub invoicing: Arc<crate::billing::invoicing::InvoicingSettings>,
+    /// The pages' settings (the demo's sign-in).
+    pub pages: Arc<crate::pages::PagesConfig>,
 }
 
-/// The whole application.
+/// The JSON API's routes, without middleware: the application's core, and what the pages
+/// call in process ([`crate::pages::api`]).
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .merge(log::router())
+        .merge(governance::router())
+        .merge(health::router())
+        .merge(trust::router())
+        .merge(participants::router())
+        .merge(exchange::router())
+        .merge(billing::router())
+        .merge(audit::router())
+        .merge(openapi::router())
+        .route("/problems/{slug}", get(problem::describe))
+}
+
+/// The whole application: the API, the pages (`/ui`, with their own CSP) and middleware.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let middleware = ServiceBuilder::new()
@@ -111,17 +132,8 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ));
-    Router::new()
-        .merge(log::router())
-        .merge(governance::router())
-        .merge(health::router())
-        .merge(trust::router())
-        .merge(participants::router())
-        .merge(exchange::router())
-        .merge(billing::router())
-        .merge(audit::router())
-        .merge(openapi::router())
-        .route("/problems/{slug}", get(problem::describe))
+    api_routes()
+        .merge(crate::pages::router())
         .fallback(problem::fallback_not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
         .with_state(state)

@@ -363,7 +363,7 @@ struct CallbackQuery {
 async fn callback(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<CallbackQuery>,
-) -> Result<Json<mandates::SignInOutcome>, Problem> {
+) -> Result<Response, Problem> {
     if let Some(error) = query.error {
         // Still use the state up, so it cannot be replayed.
         if let Some(login_state) = &query.state {
@@ -382,10 +382,23 @@ async fn callback(
             "the callback needs `code` and `state`",
         ));
     };
-    let outcome = mandates::finish_sign_in(&state.trust, &login_state, &code, query.iss.as_deref())
+    let (login, identity) =
+        mandates::verify_sign_in(&state.trust, &login_state, &code, query.iss.as_deref())
+            .await
+            .map_err(trust_problem)?;
+    // A sign-in started from the pages opens a page session instead of issuing mandates.
+    if login.purpose == mandates::PAGE_SIGN_IN {
+        return crate::pages::sign_in::after_proconnect(&state, &identity).await;
+    }
+    let holder = login.holder.ok_or_else(|| {
+        trust_problem(TrustFailure::Input(
+            "sign-in started without a holder".into(),
+        ))
+    })?;
+    let outcome = mandates::issue_after_sign_in(&state.trust, &identity, &holder)
         .await
         .map_err(trust_problem)?;
-    Ok(Json(outcome))
+    Ok(Json(outcome).into_response())
 }
 
 async fn delegate(

@@ -148,6 +148,17 @@ impl Store {
         Ok(())
     }
 
+    /// End a session now (a page's sign-out); unknown tokens are no error.
+    pub async fn delete_audit_session(&self, token_sha256: &str) -> Result<(), StoreError> {
+        with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM audit_sessions WHERE token_sha256 = $1")
+                .bind(token_sha256)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// The session a token opens, if it has not expired.
     pub async fn audit_session(
         &self,

@@ -289,6 +289,9 @@ async fn issue_organisation(
     Ok(Issued { credential, entry })
 }
 
+/// What a pending sign-in is for: a page session rather than mandates.
+pub const PAGE_SIGN_IN: &str = "page";
+
 /// Start a ProConnect sign-in for `holder` (the DID of the person's key, to which the
 /// mandates will be bound). Returns the provider URL to send the browser to.
 pub async fn start_sign_in(
@@ -296,7 +299,7 @@ pub async fn start_sign_in(
     holder: &str,
     login_hint: Option<&str>,
 ) -> Result<String, TrustFailure> {
-    let proconnect = svc.proconnect().ok_or(TrustFailure::NotConfigured)?;
+    svc.proconnect().ok_or(TrustFailure::NotConfigured)?;
     if !(holder.starts_with("did:key:") || holder.starts_with("did:jwk:")) {
         return Err(TrustFailure::Input(
             "holder must be the did:key or did:jwk of the key that will present the mandate".into(),
@@ -307,6 +310,25 @@ pub async fn start_sign_in(
         .document(holder)
         .await
         .map_err(|e| TrustFailure::Input(format!("holder: {e}")))?;
+    begin_sign_in(svc, Some(holder), "mandate", login_hint).await
+}
+
+/// Start a ProConnect sign-in that opens a page session (no key, no credentials issued);
+/// `login_hint` (an e-mail address) pre-fills the provider's form.
+pub async fn start_page_sign_in(
+    svc: &TrustService,
+    login_hint: Option<&str>,
+) -> Result<String, TrustFailure> {
+    begin_sign_in(svc, None, PAGE_SIGN_IN, login_hint).await
+}
+
+async fn begin_sign_in(
+    svc: &TrustService,
+    holder: Option<&str>,
+    purpose: &str,
+    login_hint: Option<&str>,
+) -> Result<String, TrustFailure> {
+    let proconnect = svc.proconnect().ok_or(TrustFailure::NotConfigured)?;
     let anchors = svc.anchors();
     let anchor = anchors
         .openid_provider(proconnect.issuer(), crate::clock::now())
@@ -321,8 +343,8 @@ pub async fn start_sign_in(
             state: authorization.state,
             nonce: authorization.nonce,
             code_verifier: authorization.code_verifier,
-            holder: Some(holder.to_owned()),
-            purpose: "mandate".into(),
+            holder: holder.map(str::to_owned),
+            purpose: purpose.to_owned(),
             created_at_ms: crate::clock::now().timestamp_millis(),
         })
         .await?;
@@ -336,6 +358,21 @@ pub async fn finish_sign_in(
     code: &str,
     issuer: Option<&str>,
 ) -> Result<SignInOutcome, TrustFailure> {
+    let (login, identity) = verify_sign_in(svc, state, code, issuer).await?;
+    let holder = login
+        .holder
+        .ok_or_else(|| TrustFailure::Input("sign-in started without a holder".into()))?;
+    issue_after_sign_in(svc, &identity, &holder).await
+}
+
+/// The callback's checks (state, expiry, issuer, tokens): the pending sign-in, used up,
+/// and the identity the provider asserted.
+pub async fn verify_sign_in(
+    svc: &TrustService,
+    state: &str,
+    code: &str,
+    issuer: Option<&str>,
+) -> Result<(PendingLogin, Identity), TrustFailure> {
     use super::proconnect::ProConnectError;
     let proconnect = svc.proconnect().ok_or(TrustFailure::NotConfigured)?;
     let login = svc
@@ -369,10 +406,7 @@ pub async fn finish_sign_in(
             now,
         )
         .await?;
-    let holder = login
-        .holder
-        .ok_or_else(|| TrustFailure::Input("sign-in started without a holder".into()))?;
-    issue_after_sign_in(svc, &identity, &holder).await
+    Ok((login, identity))
 }
 
 /// What a verified ProConnect identity earns: an organisation credential, and the mandates
