@@ -361,6 +361,42 @@ async fn pages_over_http(kind: Db) {
         }
         assert!(!body.contains("<script"), "{path}: pages run no script");
     }
+    // The decisions and transfers come a page at a time, in log order: walking the pages
+    // three entries at a time finds the same entries as one large page, each once.
+    let indexes = |body: &str| -> Vec<u64> {
+        body.split("data-index=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (_, whole) = get(&browser, &base, "/ui/exchanges?size=499").await;
+    assert!(!whole.contains("id=\"next-page\""));
+    let all = indexes(&whole);
+    assert!(
+        all.len() > 6,
+        "the demo has several pages of exchanges: {all:?}"
+    );
+    let mut walked = Vec::new();
+    let mut path = "/ui/exchanges?size=3".to_owned();
+    for first in std::iter::once(true).chain(std::iter::repeat(false)) {
+        let (status, page) = get(&browser, &base, &path).await;
+        assert_eq!(status, 200, "{path}");
+        let found = indexes(&page);
+        assert!(found.len() <= 3 && !found.is_empty(), "{path}: {found:?}");
+        assert_eq!(page.contains("id=\"first-page\""), !first, "{path}");
+        walked.extend(found);
+        let Some(start) = page.find("id=\"next-page\" rel=\"next\" href=\"") else {
+            break;
+        };
+        let href = page[start..].split("href=\"").nth(1).unwrap();
+        path = href.split('"').next().unwrap().replace("&amp;", "&");
+    }
+    assert_eq!(walked, all);
+    assert!(
+        walked.windows(2).all(|w| w[0] < w[1]),
+        "log order: {walked:?}"
+    );
+
     let (_, english) = get(&browser, &base, "/ui?lang=en").await;
     assert!(
         english.contains("Demo: signed in without ProConnect as") && english.contains("Overview")
@@ -446,7 +482,7 @@ async fn pages_over_http(kind: Db) {
         .save_audit_session(
             &hex::encode(Sha256::digest(token.as_bytes())),
             &AuditSession {
-                label: format!("page-proconnect:{DANONE}"),
+                label: format!("page-proconnect:{DANONE} read-audit mandate urn:uuid:test"),
                 siren: Some(DANONE.into()),
             },
             now + 3_600_000,
@@ -509,19 +545,50 @@ async fn pages_over_http(kind: Db) {
 
 on_both_databases!(over_http, super::pages_over_http);
 
-/// ProConnect sign-in from the pages, against the local OpenID provider (tests/oidc): a
-/// DANONE employee gets a session over DANONE's data only; nothing personal is kept.
+/// ProConnect sign-in from the pages, against the local OpenID provider (tests/oidc). The
+/// pages open only for a person holding a live `read-audit` mandate issued here: a DANONE
+/// employee without one is refused; the officer, once issued mandates, gets a session over
+/// DANONE's data only (nothing personal kept, the mandate named in the log); after the
+/// mandate is revoked, the officer is refused again.
 async fn proconnect_sign_in(kind: Db) {
     let env = common::trust::TrustEnv::start(kind, &[], |_| {}).await;
+    let page_sign_in = |persona: &'static str| {
+        let url = env.url(&format!("/ui/sign-in/proconnect?login_hint={persona}"));
+        async move {
+            let browser = common::trust::browser();
+            let response = browser.get(url).send().await.unwrap();
+            (browser, response)
+        }
+    };
     let browser = common::trust::browser();
     let (status, sign_in) = get(&browser, &env.server.base, "/ui/sign-in").await;
     assert_eq!(status, 200);
     assert!(sign_in.contains("/ui/sign-in/proconnect"), "{sign_in}");
-    let response = browser
-        .get(env.url("/ui/sign-in/proconnect?login_hint=employee"))
-        .send()
-        .await
-        .unwrap();
+
+    // No mandate yet: refused, and told what is missing. Nothing is logged.
+    let before = env.log_size().await;
+    let (_, refused) = page_sign_in("employee").await;
+    assert_eq!(refused.status(), 403);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(
+        problem["type"].as_str().unwrap().rsplit('/').next(),
+        Some("mandate-rejected")
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("live read-audit mandate for SIREN {DANONE}")),
+        "{problem}"
+    );
+    assert_eq!(env.log_size().await, before);
+
+    // The officer signs in for mandates (ProConnect's officer certification: every power,
+    // read-audit included), then signs in to the pages.
+    let holder = common::trust::DidKey::new(41);
+    let (_, mandate) = env.credentials_of("officer", &holder).await;
+    let mandate_id = mandate["id"].as_str().unwrap().to_owned();
+    let (browser, response) = page_sign_in("officer").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.url().path(), "/ui");
     let overview = response.text().await.unwrap();
@@ -532,11 +599,22 @@ async fn proconnect_sign_in(kind: Db) {
         "{overview}"
     );
     assert!(
-        !overview.contains("Thomas") && !overview.contains("Girard"),
+        !overview.contains("Camille") && !overview.contains("Lefèvre"),
         "no personal data"
     );
     let (_, indicators) = get(&browser, &env.server.base, "/ui/indicators").await;
     assert!(indicators.contains("réservés au comité"));
+    // Each read is logged under the mandate, never the person.
+    let (_, exchanges) = get(&browser, &env.server.base, "/ui/exchanges").await;
+    assert!(exchanges.contains("<h1"), "{exchanges}");
+    let last = env.entry(env.log_size().await - 1).await;
+    assert_eq!(last["type"], "audit.read", "{last}");
+    let reader = last["reader"].as_str().unwrap();
+    assert!(
+        reader.contains(&mandate_id) && reader.contains(DANONE) && !reader.contains("camille"),
+        "{reader}"
+    );
+
     // The callback's state is single-use: replaying it opens nothing.
     let (status, _) = get(
         &browser,
@@ -545,6 +623,18 @@ async fn proconnect_sign_in(kind: Db) {
     )
     .await;
     assert!(status >= 400, "{status}");
+
+    // Revoked: the next page sign-in is refused.
+    let (status, revoked) = env
+        .post(
+            &format!("/v1/credentials/{mandate_id}/revocation"),
+            &serde_json::json!({"reason": "left the company"}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{revoked}");
+    let (_, refused) = page_sign_in("officer").await;
+    assert_eq!(refused.status(), 403);
     env.server.stop().await;
 }
 
@@ -640,8 +730,71 @@ async fn chart(browser: &fantoccini::Client, id: &str) -> Vec<(String, String, i
     out
 }
 
+/// axe-core's source (tests/a11y, `npm ci` there), or why it is missing.
+fn axe_source() -> Result<String, String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/a11y/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: {e} (run `npm ci` in tests/a11y)", path.display()))
+}
+
+/// Run axe-core's WCAG 2.0/2.1 A and AA rules (colour contrast, names and labels, landmarks,
+/// language, headings…) on the page shown; panics naming every violation and where.
+async fn assert_accessible(browser: &fantoccini::Client, axe: &str, page: &str) {
+    browser.execute(axe, vec![]).await.unwrap();
+    let violations = browser
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, {runOnly: {type: "tag",
+                                            values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+                  .then(r => done(r.violations.map(v => `${v.id} (${v.impact}): ${v.help} at ` +
+                        v.nodes.map(n => n.target.join(" ")).join(", "))))
+                  .catch(e => done([`axe failed: ${e}`]));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations = violations.as_array().cloned().unwrap_or_default();
+    assert!(violations.is_empty(), "{page}: {violations:#?}");
+}
+
+/// The element that has the keyboard focus: (tag, href or text, outline style, outline
+/// width in px).
+async fn focused(browser: &fantoccini::Client) -> (String, String, String, f64) {
+    let value = browser
+        .execute(
+            r#"const e = document.activeElement; const s = getComputedStyle(e);
+               return [e.tagName.toLowerCase(), e.getAttribute("href") || e.textContent.trim(),
+                       s.outlineStyle, parseFloat(s.outlineWidth) || 0];"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    (
+        value[0].as_str().unwrap().to_owned(),
+        value[1].as_str().unwrap().to_owned(),
+        value[2].as_str().unwrap().to_owned(),
+        value[3].as_f64().unwrap(),
+    )
+}
+
+/// Press and release one key.
+async fn press(browser: &fantoccini::Client, key: fantoccini::key::Key) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let key = char::from(key);
+    browser
+        .perform_actions(
+            KeyActions::new("keyboard".into())
+                .then(KeyAction::Down { value: key })
+                .then(KeyAction::Up { value: key }),
+        )
+        .await
+        .unwrap();
+}
+
 /// In headless Chromium: sign in, every page, charts against the API, a bundle
-/// downloaded, checked, then tampered with and reported.
+/// downloaded, checked, then tampered with and reported; keyboard use and axe-core's WCAG
+/// checks (contrast included) on every page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium() {
     use fantoccini::Locator;
@@ -649,6 +802,16 @@ async fn in_chromium() {
         Ok(tools) => tools,
         Err(missing) if std::env::var("CI").as_deref() == Ok("true") => {
             panic!("the browser test must run in CI: {missing}")
+        }
+        Err(missing) => {
+            eprintln!("skipped: {missing}");
+            return;
+        }
+    };
+    let axe = match axe_source() {
+        Ok(axe) => axe,
+        Err(missing) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("the accessibility checks must run in CI: {missing}")
         }
         Err(missing) => {
             eprintln!("skipped: {missing}");
@@ -692,6 +855,7 @@ async fn in_chromium() {
         .await
         .unwrap();
     screenshot(&browser, "sign-in").await;
+    assert_accessible(&browser, &axe, "sign-in").await;
     browser
         .find(Locator::Id("demo-sign-in"))
         .await
@@ -721,6 +885,64 @@ async fn in_chromium() {
         .unwrap();
     assert!(size > 20);
     screenshot(&browser, "overview").await;
+    assert_accessible(&browser, &axe, "overview").await;
+
+    // By keyboard alone: the first Tab reaches the skip link, then Tab walks the header
+    // (sign-out, language) and the navigation in reading order, every focus is drawn (a
+    // visible outline), and Enter follows a link.
+    press(&browser, fantoccini::key::Key::Tab).await;
+    let (tag, target, _, _) = focused(&browser).await;
+    assert_eq!(
+        (tag.as_str(), target.as_str()),
+        ("a", "#content"),
+        "skip link first"
+    );
+    let mut order = Vec::new();
+    for _ in 0..20 {
+        let (tag, target, outline, width) = focused(&browser).await;
+        assert!(
+            outline != "none" && width >= 2.0,
+            "focus on {tag} {target:?} is not visible ({outline} {width}px)"
+        );
+        order.push(target);
+        press(&browser, fantoccini::key::Key::Tab).await;
+    }
+    let position = |wanted: &str| {
+        order
+            .iter()
+            .position(|t| t == wanted)
+            .unwrap_or_else(|| panic!("{wanted} is not reachable by Tab: {order:?}"))
+    };
+    let navigation = [
+        "/ui/participants",
+        "/ui/contracts",
+        "/ui/exchanges",
+        "/ui/indicators",
+        "/ui/billing",
+        "/ui/audit",
+        "/ui/check",
+    ]
+    .map(position);
+    assert!(
+        navigation.windows(2).all(|w| w[0] < w[1]),
+        "navigation in reading order: {order:?}"
+    );
+    assert!(position("Se déconnecter") < navigation[0], "{order:?}");
+    browser.goto(&format!("{base}/ui")).await.unwrap();
+    for _ in 0..=navigation[1] {
+        press(&browser, fantoccini::key::Key::Tab).await;
+    }
+    assert_eq!(focused(&browser).await.1, "/ui/contracts");
+    press(&browser, fantoccini::key::Key::Enter).await;
+    let h1 = browser
+        .find(Locator::Css("main h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "Contrats", "Enter followed the focused link");
+    browser.goto(&format!("{base}/ui")).await.unwrap();
 
     // Every page through the navigation links.
     for (link, name, heading) in [
@@ -769,6 +991,7 @@ async fn in_chromium() {
         if name != "indicators" && name != "billing" {
             screenshot(&browser, name).await;
         }
+        assert_accessible(&browser, &axe, name).await;
     }
 
     // Charts draw the API's figures.
@@ -903,6 +1126,7 @@ async fn in_chromium() {
                 "{text}"
             );
             screenshot(&browser, "check-verifies").await;
+            assert_accessible(&browser, &axe, "check-verifies").await;
         } else {
             assert!(text.contains("Ne vérifie pas."), "{text}");
             assert!(
@@ -910,6 +1134,7 @@ async fn in_chromium() {
                 "{text}"
             );
             screenshot(&browser, "check-tampered").await;
+            assert_accessible(&browser, &axe, "check-tampered").await;
         }
     }
 
@@ -927,6 +1152,7 @@ async fn in_chromium() {
         "the page does not overflow a phone's width ({width}px)"
     );
     screenshot(&browser, "phone-exchanges").await;
+    assert_accessible(&browser, &axe, "phone-exchanges").await;
 
     browser.close().await.unwrap();
     drop(driver);

@@ -149,6 +149,13 @@ pub const DECISIONS: Msg = Msg("Décisions", "Decisions");
 pub const RECEIPTS: Msg = Msg("Reçus de transfert", "Transfer receipts");
 pub const MISMATCHES: Msg = Msg("Reçus discordants", "Mismatched receipts");
 pub const MISMATCH: Msg = Msg("DISCORDANCE", "MISMATCH");
+pub const ON_THIS_PAGE: Msg = Msg(
+    "Entrées dans l'ordre du journal ; les compteurs portent sur cette page.",
+    "Entries in log order; the counts are for this page.",
+);
+pub const PAGES: Msg = Msg("Pages", "Pages");
+pub const FIRST_PAGE: Msg = Msg("Première page", "First page");
+pub const NEXT_PAGE: Msg = Msg("Page suivante", "Next page");
 pub const NOTHING: Msg = Msg("Rien à afficher.", "Nothing to show.");
 pub const PERIOD: Msg = Msg("Période", "Period");
 pub const BY: Msg = Msg("Par", "By");

@@ -150,7 +150,7 @@ pub fn entries_table(
                             @let kind = item["type"].as_str().unwrap_or("");
                             @let transfer = item["entry"]["transfer_id"].as_str().unwrap_or("");
                             @let bad = kind == "receipt.mismatch" || (!transfer.is_empty() && mismatched.contains(transfer));
-                            tr class=[bad.then_some("mismatch")] {
+                            tr class=[bad.then_some("mismatch")] data-index=(item["index"]) {
                                 td.num { a href=(format!("/log/entries/{}", item["index"])) { (item["index"]) } }
                                 td { (kind) @if bad { " " span.tag-bad { (ctx.t(&i18n::MISMATCH)) } } }
                                 td { (item["time"].as_str().unwrap_or("")) }

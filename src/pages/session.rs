@@ -20,6 +20,7 @@ use subtle::ConstantTimeEq;
 
 use crate::http::AppState;
 use crate::store::audit::AuditSession;
+use crate::trust::audit_access;
 
 pub const SESSION_COOKIE: &str = "ch_session";
 pub const CSRF_COOKIE: &str = "ch_csrf";
@@ -93,10 +94,12 @@ impl Viewer {
             SignedInBy::Demo {
                 siren: siren.to_owned(),
             }
-        } else if let Some(siren) = label
-            .strip_prefix("page-proconnect-committee:")
-            .or_else(|| label.strip_prefix("page-proconnect:"))
+        } else if let Some(rest) = label
+            .strip_prefix(audit_access::PAGE_COMMITTEE_PREFIX)
+            .or_else(|| label.strip_prefix(audit_access::PAGE_MEMBER_PREFIX))
         {
+            // `<SIREN> read-audit mandate <id>`
+            let siren = rest.split(' ').next().unwrap_or_default();
             SignedInBy::ProConnect {
                 siren: siren.to_owned(),
             }
@@ -127,14 +130,17 @@ pub async fn viewer(state: &AppState, parts: &Parts) -> Option<Viewer> {
     })
 }
 
-/// Open a session; returns its token for the cookie.
+/// Open a session, for [`SESSION_HOURS`] but never beyond `not_after` (the end of the
+/// mandate it rests on); returns its token for the cookie.
 pub async fn open(
     state: &AppState,
     session: AuditSession,
+    not_after: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<String, crate::store::StoreError> {
     let token = random_token();
     let now = crate::clock::now();
-    let expires = now + chrono::Duration::hours(SESSION_HOURS);
+    let expires = (now + chrono::Duration::hours(SESSION_HOURS))
+        .min(not_after.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC));
     state
         .store
         .save_audit_session(
@@ -174,12 +180,4 @@ pub fn csrf_ok(headers: &HeaderMap, posted: Option<&str>) -> bool {
 /// Labels of page sessions: a role and a SIREN, never a person's name.
 pub fn demo_label(siren: &str) -> String {
     format!("page-demo-committee:{siren}")
-}
-
-pub fn proconnect_label(siren: &str, committee: bool) -> String {
-    if committee {
-        format!("page-proconnect-committee:{siren}")
-    } else {
-        format!("page-proconnect:{siren}")
-    }
 }

@@ -68,14 +68,21 @@ fn form_csrf(form: &Result<Form<SignInForm>, FormRejection>) -> Option<&str> {
 }
 
 /// Open a session and go to the overview.
-async fn signed_in(state: &AppState, ctx: Option<&Ctx>, session: AuditSession) -> PageResult {
-    let token = session::open(state, session).await.map_err(|_| match ctx {
-        Some(ctx) => ctx.error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the session could not be opened (database unavailable)",
-        ),
-        None => PageError::new(StatusCode::SERVICE_UNAVAILABLE.into_response()),
-    })?;
+async fn signed_in(
+    state: &AppState,
+    ctx: Option<&Ctx>,
+    session: AuditSession,
+    not_after: Option<chrono::DateTime<chrono::Utc>>,
+) -> PageResult {
+    let token = session::open(state, session, not_after)
+        .await
+        .map_err(|_| match ctx {
+            Some(ctx) => ctx.error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the session could not be opened (database unavailable)",
+            ),
+            None => PageError::new(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        })?;
     let mut response = Redirect::to("/ui").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -105,6 +112,7 @@ pub async fn demo(
             label: session::demo_label(&member.siren),
             siren: None,
         },
+        None,
     )
     .await
 }
@@ -132,6 +140,7 @@ pub async fn operator(
             label: "operator".into(),
             siren: None,
         },
+        None,
     )
     .await
 }
@@ -152,19 +161,20 @@ pub async fn proconnect(
     Ok(Redirect::to(&url).into_response())
 }
 
-/// A verified ProConnect identity opens a page session for its organisation: the whole log
-/// for a committee member organisation, its own data otherwise. Nothing personal is kept:
-/// the session's label is a role and a SIREN.
+/// A verified ProConnect identity opens a page session only with a live `read-audit`
+/// mandate this service issued to that person
+/// ([`crate::trust::audit_access::page_session`]): over the whole log for a committee
+/// member organisation, its own data otherwise. Nothing personal is kept: the session's
+/// label names the SIREN and the mandate.
 pub async fn after_proconnect(state: &AppState, identity: &Identity) -> Result<Response, Problem> {
-    let siret = crate::trust::siret::Siret::parse(&identity.siret)
-        .map_err(|e| Problem::invalid_parameter("siret", e.to_string()))?;
-    let siren = siret.siren().as_str().to_owned();
-    let committee = state.operator_auth.committee().contains(&siren);
-    let session = AuditSession {
-        label: session::proconnect_label(&siren, committee),
-        siren: (!committee).then(|| siren.clone()),
-    };
-    signed_in(state, None, session)
+    let (session, mandate_until) = crate::trust::audit_access::page_session(
+        &state.trust,
+        identity,
+        state.operator_auth.committee(),
+    )
+    .await
+    .map_err(crate::http::trust::trust_problem)?;
+    signed_in(state, None, session, Some(mandate_until))
         .await
         .map_err(|_| Problem::log_unavailable(&"the session could not be opened"))
 }

@@ -349,6 +349,31 @@ impl Store {
         .transpose()
     }
 
+    /// The credentials this service issued to a person (by [`Person::id`]): id, holder DID
+    /// and full text, oldest first.
+    pub async fn credentials_issued_to(
+        &self,
+        person_id: &str,
+    ) -> Result<Vec<(String, Option<String>, Value)>, StoreError> {
+        let rows: Vec<(String, Option<String>, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT i.id, i.holder, i.credential FROM issued_credentials i \
+                 JOIN credentials c ON c.id = i.id WHERE i.person_id = $1 \
+                 ORDER BY c.issued_index",
+            )
+            .bind(person_id)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(id, holder, text)| {
+                let credential = serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("credential {id}: {e}")))?;
+                Ok((id, holder, credential))
+            })
+            .collect()
+    }
+
     /// A credential record (projection) by id.
     pub async fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
         let row: Option<CredentialRow> = with_pool!(self, |pool| {

@@ -108,7 +108,7 @@ pub enum Revoker {
     Holder(Value),
 }
 
-const MANDATE: &str = "MandateCredential";
+pub(crate) const MANDATE: &str = "MandateCredential";
 const ORGANISATION: &str = "OrganisationCredential";
 
 fn check_email(email: &str) -> Result<String, TrustFailure> {
