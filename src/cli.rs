@@ -72,6 +72,42 @@ enum Command {
     /// the erasure logged without personal data. The operator token is read from
     /// `CLEARINGHOUSE_OPERATOR_TOKEN`.
     Erase(EraseArgs),
+    /// Measure the service as its users load it: decisions, signed receipts (and a naive
+    /// one-entry-per-transaction baseline), proofs and an audit query on a grown log, a full
+    /// verification, the server's peak memory; beside the machine's bounds and the targets.
+    /// Build with --release for meaningful figures.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// Also run on PostgreSQL: a server URL on which the bench creates a database for the
+    /// run (and drops it afterwards), e.g. postgres://postgres@127.0.0.1:5432/postgres.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Run on PostgreSQL only (with --postgres).
+    #[arg(long, requires = "postgres")]
+    no_sqlite: bool,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Seconds each timed scenario runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Log sizes at which proofs are measured, comma-separated; the audit query runs at
+    /// the first of at least 100000, the full verification at the largest.
+    #[arg(long, value_delimiter = ',', default_value = "100000,1000000,10000000")]
+    sizes: Vec<u64>,
+    /// Where the bench's data directory goes (default: the system's temporary directory;
+    /// a 10M-entry log takes several GB).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Keep the data directory and the PostgreSQL database afterwards.
+    #[arg(long)]
+    keep: bool,
+    /// Also write the reports as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +302,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify(args).await,
         Command::Witness(args) => witness(args).await,
         Command::Erase(args) => erase(args).await,
+        Command::Bench(args) => bench(args).await,
         Command::Export(args) => export(file, args).await,
         Command::Odrl(command) => odrl(command),
         Command::Billing(BillingCommand::Recompute { file, key }) => recompute(&file, &key),
@@ -337,8 +374,71 @@ async fn serve(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// The demo's service on `config`, answering at `address`: keys created if missing, the
+/// demo's Sirene fixture (no network), its operator token (`operator-token` in the data
+/// directory unless configured), and on the pages its committee member, who signs in
+/// without an identity provider (every page says so).
+pub(crate) async fn demo_service(config: &Config, address: SocketAddr) -> anyhow::Result<Service> {
+    let keys = Keys {
+        log: ensure_key_file(&config.key_file(), &config.log.origin)?,
+        issuer: ensure_key_file(&config.issuer_key_file(), ISSUER_KEY_NAME)?
+            .signing_key()
+            .clone(),
+    };
+    let mut options = ServiceOptions::from_config(config, address)?;
+    if options.operator_token.is_none() {
+        options.operator_token = Some(demo_secret(&config.data_dir.join("operator-token"))?);
+    }
+    options.sirene = crate::demo::sirene_fixture();
+    let mut service = Service::start(config, keys, options).await?;
+    service.state.pages = std::sync::Arc::new(crate::pages::PagesConfig {
+        demo_member: Some(crate::pages::DemoMember {
+            siren: crate::demo::COMMITTEE_MEMBER.0.to_owned(),
+            name: crate::demo::COMMITTEE_MEMBER.1.to_owned(),
+        }),
+    });
+    Ok(service)
+}
+
+/// `clearinghouse bench`: one run per database, each report printed as it completes.
+async fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let mut targets: Vec<Option<String>> = Vec::new();
+    if !args.no_sqlite {
+        targets.push(None);
+    }
+    if let Some(url) = &args.postgres {
+        targets.push(Some(url.clone()));
+    }
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for postgres in targets {
+        let options = crate::bench::BenchOptions {
+            postgres,
+            clients: args.clients.max(1),
+            seconds: args.seconds.max(1),
+            sizes: args.sizes.clone(),
+            work_dir: args.work_dir.clone().unwrap_or_else(std::env::temp_dir),
+            keep: args.keep,
+        };
+        let report = crate::bench::run(&options, &|line| say(line)).await?;
+        say("");
+        say(&report.markdown());
+        failed |= report.runs.iter().any(|r| r.errors > 0);
+        reports.push(report);
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&reports)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if failed {
+        say("some requests failed: the figures above do not count them (see the errors)");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Demo defaults: a data directory in the working directory and a demo origin.
-fn demo_config() -> Config {
+pub(crate) fn demo_config() -> Config {
     let defaults = Config::default();
     Config {
         data_dir: PathBuf::from("demo-data"),
@@ -417,32 +517,13 @@ async fn demo(file: Option<&Path>, args: ServerArgs) -> anyhow::Result<ExitCode>
     if fresh {
         crate::clock::set_now(crate::demo::history_start());
     }
-    let keys = Keys {
-        log: ensure_key_file(&config.key_file(), &config.log.origin)?,
-        issuer: ensure_key_file(&config.issuer_key_file(), ISSUER_KEY_NAME)?
-            .signing_key()
-            .clone(),
-    };
     let token_file = config.data_dir.join("operator-token");
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
-    let mut options = ServiceOptions::from_config(&config, address)?;
-    if options.operator_token.is_none() {
-        options.operator_token = Some(demo_secret(&token_file)?);
-    }
-    // No network in the demo: Sirene answers come from the demo's own fixture.
-    options.sirene = crate::demo::sirene_fixture();
-    let vkey = keys.log.verifier().vkey();
-    let mut service = Service::start(&config, keys, options).await?;
-    // The pages let anyone sign in as the demo's committee member, and say so on every page.
-    service.state.pages = std::sync::Arc::new(crate::pages::PagesConfig {
-        demo_member: Some(crate::pages::DemoMember {
-            siren: crate::demo::COMMITTEE_MEMBER.0.to_owned(),
-            name: crate::demo::COMMITTEE_MEMBER.1.to_owned(),
-        }),
-    });
+    let service = demo_service(&config, address).await?;
+    let vkey = service.state.journal.verifier().vkey();
     let seeded = if fresh {
         crate::demo::seed_two_periods(&service.state, &config.data_dir).await?
     } else {

@@ -30,6 +30,7 @@
 //! | [`demo`]     | demo data                                                           |
 //! | [`cli`]      | the command line                                                    |
 
+pub mod bench;
 pub mod billing;
 pub mod cli;
 pub mod clock;

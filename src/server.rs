@@ -228,6 +228,15 @@ impl Service {
     }
 }
 
+impl Service {
+    /// Stop without serving (a service used in-process, by the bench's set-up): the
+    /// sequencer commits what it holds and the database closes.
+    pub async fn stop(self) {
+        self.cluster.stop().await;
+        self.state.store.close().await;
+    }
+}
+
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {
     let interrupt = async {

@@ -48,14 +48,14 @@ pub fn count_limited_agreement(
     })
 }
 
-fn party<'a>(parties: &'a [DemoParty], siren: &str) -> anyhow::Result<&'a DemoParty> {
+pub(super) fn party<'a>(parties: &'a [DemoParty], siren: &str) -> anyhow::Result<&'a DemoParty> {
     parties
         .iter()
         .find(|p| p.siren == siren)
         .ok_or_else(|| anyhow::anyhow!("demo party {siren} is missing"))
 }
 
-fn connector(party: &DemoParty) -> Connector {
+pub(super) fn connector(party: &DemoParty) -> Connector {
     Connector {
         siren: party.siren.clone(),
         kid: connector_kid(party.connector.key()),
@@ -63,7 +63,7 @@ fn connector(party: &DemoParty) -> Connector {
 }
 
 /// Both parties sign and the contract is recorded.
-async fn agree(
+pub(super) async fn agree(
     state: &AppState,
     provider: &DemoParty,
     consumer: &DemoParty,
@@ -139,9 +139,9 @@ async fn transfer(
 }
 
 /// The demo's datasets and contracts.
-const TRAFFIC: &str = "https://data.example-territoire.fr/dataset/comptages-velo";
+pub(super) const TRAFFIC: &str = "https://data.example-territoire.fr/dataset/comptages-velo";
 const TRAFFIC_CONTRACT: &str = "https://data.example-territoire.fr/contracts/2026-0001";
-const BUDGET: &str = "https://data.example-territoire.fr/dataset/budget-primitif";
+pub(super) const BUDGET: &str = "https://data.example-territoire.fr/dataset/budget-primitif";
 const BUDGET_CONTRACT: &str = "https://data.example-territoire.fr/contracts/2026-0002";
 const BUDGET_COMPANY_CONTRACT: &str = "https://data.example-territoire.fr/contracts/2026-0003";
 

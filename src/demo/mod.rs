@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::entry::{GovernanceKind, GovernanceRecorded};
 
+pub mod bench;
 mod exchange;
 use crate::http::AppState;
 use crate::journal::JournalError;
