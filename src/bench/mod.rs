@@ -205,17 +205,42 @@ async fn run_on(
         );
         let token =
             scenarios::access_token(&http, &server.base, &fixture.consumer, &keys.1).await?;
-        say(&format!("{label}: decisions for {} s", options.seconds));
-        let (decisions, permits) = scenarios::decisions(
+        let contracts = crate::demo::bench::LOAD_CONTRACTS;
+        say(&format!(
+            "{label}: decisions for {} s on {contracts} contracts",
+            options.seconds
+        ));
+        let (decisions, mut permits) = scenarios::decisions(
             &http,
             &server.base,
             &fixture,
+            contracts,
             &token,
             options.clients,
             u64::MAX,
             budget,
         )
         .await;
+        runs.push(Run::load(&format!("decisions ({label})"), decisions));
+        if batch.is_none() {
+            say(&format!(
+                "{label}: decisions for {} s on one contract",
+                options.seconds
+            ));
+            let (one, more) = scenarios::decisions(
+                &http,
+                &server.base,
+                &fixture,
+                1,
+                &token,
+                options.clients,
+                u64::MAX,
+                budget,
+            )
+            .await;
+            runs.push(Run::load("decisions (one contract)", one));
+            permits.extend(more);
+        }
         say(&format!("{label}: {} signed receipts", permits.len() * 2));
         let receipts = scenarios::receipts(
             &http,
@@ -226,7 +251,6 @@ async fn run_on(
             options.clients,
         )
         .await;
-        runs.push(Run::load(&format!("decisions ({label})"), decisions));
         runs.push(Run::load(&format!("receipts ({label})"), receipts));
         server.stop().await?;
     }

@@ -84,12 +84,15 @@ async fn post_logged(
     Ok(answer)
 }
 
-/// Pre-transfer decisions by the consumer's connector on the load contract, each one
-/// logged before it is answered; returns the permits' tokens for the receipts.
+/// Pre-transfer decisions by the consumer's connector, request n on the n-th of
+/// `contracts` load contracts in turn, each one logged before it is answered; returns the
+/// permits' tokens for the receipts.
+#[allow(clippy::too_many_arguments)]
 pub async fn decisions(
     http: &reqwest::Client,
     base: &str,
     fixture: &BenchFixture,
+    contracts: usize,
     token: &str,
     clients: usize,
     count: u64,
@@ -97,19 +100,21 @@ pub async fn decisions(
 ) -> (Outcome, Vec<String>) {
     let permits = Arc::new(Mutex::new(Vec::new()));
     let url = format!("{base}/v1/decisions");
-    let body = json!({
-        "contract": fixture.load_contract, "action": "use", "target": fixture.target,
-        "context": {}
-    });
+    let bodies: Arc<Vec<Value>> = Arc::new(
+        fixture
+            .load_contracts
+            .iter()
+            .take(contracts.max(1))
+            .map(|contract| {
+                json!({"contract": contract, "action": "use", "target": fixture.target,
+                       "context": {}})
+            })
+            .collect(),
+    );
     let (http, token, kept) = (http.clone(), token.to_owned(), permits.clone());
-    let outcome = drive(clients, count, budget, move |_| {
-        let (http, url, body, token, kept) = (
-            http.clone(),
-            url.clone(),
-            body.clone(),
-            token.clone(),
-            kept.clone(),
-        );
+    let outcome = drive(clients, count, budget, move |n| {
+        let (http, url, token, kept) = (http.clone(), url.clone(), token.clone(), kept.clone());
+        let body = bodies[(n % bodies.len() as u64) as usize].clone();
         async move {
             let answer = post_logged(&http, &url, Some(&token), &body).await?;
             match (answer["decision"].as_str(), answer["token"].as_str()) {

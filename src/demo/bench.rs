@@ -11,8 +11,11 @@ use super::exchange::{BUDGET, TRAFFIC, agree, connector, party};
 use crate::exchange::decisions::{self, DecisionRequest};
 use crate::http::AppState;
 
-/// The load contract (provider → consumer, no use limit).
+/// The load contracts' ids start with this (provider → consumer, no use limit).
 pub const LOAD_CONTRACT: &str = "https://data.example-territoire.fr/contracts/bench-load";
+/// How many load contracts: decisions on one contract are serialised (each counts the
+/// uses logged before it), decisions on different contracts are not.
+pub const LOAD_CONTRACTS: usize = 32;
 /// The contract whose entries the audit query reads.
 pub const AUDIT_CONTRACT: &str = "https://data.example-territoire.fr/contracts/bench-audit";
 /// Entries logged for [`AUDIT_CONTRACT`]: its agreement and 999 decisions.
@@ -24,7 +27,7 @@ pub struct BenchFixture {
     pub provider: String,
     pub consumer: String,
     pub target: String,
-    pub load_contract: String,
+    pub load_contracts: Vec<String>,
     pub audit_contract: String,
 }
 
@@ -34,21 +37,26 @@ pub async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<BenchF
     let parties = super::seed_participants(state, data_dir).await?;
     let provider = party(&parties, "216901231")?;
     let consumer = party(&parties, "732829320")?;
-    agree(
-        state,
-        provider,
-        consumer,
-        json!({
-            "@context": "http://www.w3.org/ns/odrl.jsonld",
-            "@type": "Agreement",
-            "uid": LOAD_CONTRACT,
-            "profile": "https://w3id.org/ecd-clearinghouse/odrl#profile",
-            "assigner": format!("urn:siren:{}", provider.siren),
-            "assignee": format!("urn:siren:{}", consumer.siren),
-            "permission": [{"target": TRAFFIC, "action": "use"}]
-        }),
-    )
-    .await?;
+    let mut load_contracts = Vec::with_capacity(LOAD_CONTRACTS);
+    for n in 0..LOAD_CONTRACTS {
+        let uid = format!("{LOAD_CONTRACT}-{n}");
+        agree(
+            state,
+            provider,
+            consumer,
+            json!({
+                "@context": "http://www.w3.org/ns/odrl.jsonld",
+                "@type": "Agreement",
+                "uid": uid,
+                "profile": "https://w3id.org/ecd-clearinghouse/odrl#profile",
+                "assigner": format!("urn:siren:{}", provider.siren),
+                "assignee": format!("urn:siren:{}", consumer.siren),
+                "permission": [{"target": TRAFFIC, "action": "use"}]
+            }),
+        )
+        .await?;
+        load_contracts.push(uid);
+    }
     let (metropole, dinum) = (party(&parties, "200046977")?, party(&parties, "130025265")?);
     agree(
         state,
@@ -81,7 +89,7 @@ pub async fn prepare(state: &AppState, data_dir: &Path) -> anyhow::Result<BenchF
         provider: provider.siren.clone(),
         consumer: consumer.siren.clone(),
         target: TRAFFIC.to_owned(),
-        load_contract: LOAD_CONTRACT.to_owned(),
+        load_contracts,
         audit_contract: AUDIT_CONTRACT.to_owned(),
     })
 }

@@ -207,14 +207,17 @@ pub async fn decide(
             crate::journal::JournalError::ReadOnly,
         ));
     }
+    // The parties' standing does not depend on earlier decisions: checked before queueing
+    // behind the contract's other decisions.
+    let (mut reasons, membership) =
+        standing(exchange, &contract, &format_time(crate::clock::now())).await?;
     // One decision at a time per contract: counts of earlier uses must include the last one.
-    let _guard = exchange.lock(&contract.id).await?;
+    let guard = exchange.lock(&contract.id).await?;
     let contract = store
         .contract(&request.contract)
         .await?
         .ok_or_else(|| ExchangeFailure::NotFound(format!("no contract {}", request.contract)))?;
     let now = crate::clock::now();
-    let (mut reasons, membership) = standing(exchange, &contract, &format_time(now)).await?;
     if contract.state != "active" {
         reasons.insert(
             0,
@@ -275,6 +278,9 @@ pub async fn decide(
         },
     )?;
     let log = append_one(exchange, entry).await?;
+    // Logged: the next decision on this contract may count this one. Signing the token
+    // does not need the contract.
+    drop(guard);
     crate::metrics::decision(decision);
     let token = tokens::sign(
         exchange,

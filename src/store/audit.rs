@@ -75,6 +75,7 @@ impl Store {
     /// Index the entries the audit index does not hold yet (those logged before it
     /// existed), in batches; returns how many. Idempotent: safe to run at every start.
     pub async fn backfill_audit_index(&self) -> Result<u64, StoreError> {
+        let sqlite = self.backend_name() == "sqlite";
         const BATCH: i64 = 1000;
         let mut next: i64 = with_pool!(self, |pool| {
             sqlx::query_scalar("SELECT COALESCE(MAX(log_index) + 1, 0) FROM audit_index")
@@ -98,10 +99,17 @@ impl Store {
             next = last + 1;
             with_pool!(self, |pool| {
                 let mut tx = pool.begin().await?;
+                let mut ops = Vec::new();
                 for (idx, data) in &rows {
-                    for op in audit_only(to_u64(*idx, "index")?, data) {
-                        crate::bound_query!(op).execute(&mut *tx).await?;
-                    }
+                    ops.extend(audit_only(to_u64(*idx, "index")?, data));
+                }
+                for statement in super::projection::coalesce::coalesce(ops) {
+                    let statement = if sqlite {
+                        statement.positional()
+                    } else {
+                        statement
+                    };
+                    crate::bound_query!(statement).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
             });

@@ -251,14 +251,12 @@ impl Store {
             return Ok(ClusterGuard { _tx: None });
         };
         let mut tx = pool.begin().await?;
+        // One round trip: the bounded wait is set (for this transaction) in the FROM item,
+        // which runs before the lock is asked for.
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SET LOCAL lock_timeout = '{}ms'",
+            "SELECT pg_advisory_xact_lock({LOCK_KEY}) \
+             FROM (SELECT set_config('lock_timeout', '{}ms', true)) AS bounded_wait",
             LOCK_WAIT.as_millis()
-        )))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT pg_advisory_xact_lock({LOCK_KEY})"
         )))
         .bind(name)
         .execute(&mut *tx)

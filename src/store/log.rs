@@ -2,7 +2,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::projection::{SqlOp, project};
+use super::projection::project;
 use super::{Store, StoreError, to_i64, to_u64};
 use crate::entry;
 use crate::ledger::hash::Hash;
@@ -213,12 +213,15 @@ impl LogStorage for Store {
                 ))
             })
             .collect::<Result<_, StoreError>>()?;
-        let projections: Vec<SqlOp> = batch
-            .entries
-            .iter()
-            .enumerate()
-            .flat_map(|(offset, data)| project(batch.old_size + offset as u64, data))
-            .collect();
+        let sqlite = self.backend_name() == "sqlite";
+        let projections = crate::store::projection::coalesce::coalesce(
+            batch
+                .entries
+                .iter()
+                .enumerate()
+                .flat_map(|(offset, data)| project(batch.old_size + offset as u64, data))
+                .collect(),
+        );
 
         with_pool!(self, |pool| {
             // SQLite: take the write lock now rather than upgrading mid-transaction.
@@ -296,6 +299,7 @@ impl LogStorage for Store {
                 }
             }
             for op in projections {
+                let op = if sqlite { op.positional() } else { op };
                 crate::bound_query!(op)
                     .execute(&mut *tx)
                     .await

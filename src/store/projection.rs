@@ -12,6 +12,7 @@
 use crate::entry::{self, Entry};
 
 mod audit;
+pub mod coalesce;
 mod exchange;
 
 /// A value bound to a statement parameter.
@@ -29,13 +30,13 @@ pub struct SqlOp {
     pub binds: Vec<Bind>,
 }
 
-/// An [`SqlOp`] as a `sqlx` query with its parameters bound, for whichever backend the
+/// A [`coalesce::Statement`] as a `sqlx` query with its parameters bound, for whichever backend the
 /// surrounding code runs on (the query type is inferred from where it is executed).
 #[macro_export]
 macro_rules! bound_query {
     ($op:expr) => {{
-        let op: $crate::store::projection::SqlOp = $op;
-        let mut query = sqlx::query(op.sql);
+        let op: $crate::store::projection::coalesce::Statement = $op;
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(op.sql));
         for bind in op.binds {
             query = match bind {
                 $crate::store::projection::Bind::Int(value) => query.bind(value),
