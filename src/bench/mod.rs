@@ -294,18 +294,20 @@ async fn run_on(
             runs.push(Run::audit(filled, audit));
         }
         say(&format!("proofs on {filled} entries"));
-        let inclusion =
-            scenarios::proofs(&http, &server.base, filled, false, options.clients, budget).await;
-        runs.push(Run::load(
-            &format!("inclusion proofs @ {}", short(filled)),
-            inclusion,
-        ));
-        let consistency =
-            scenarios::proofs(&http, &server.base, filled, true, options.clients, budget).await;
-        runs.push(Run::load(
-            &format!("consistency proofs @ {}", short(filled)),
-            consistency,
-        ));
+        for (kind, consistency) in [("inclusion", false), ("consistency", true)] {
+            let outcome = scenarios::proofs(
+                &http,
+                &server.base,
+                filled,
+                consistency,
+                options.clients,
+                budget,
+            )
+            .await;
+            let mut run = Run::load(&format!("{kind} proofs @ {}", short(filled)), outcome);
+            run.log_size = Some(filled);
+            runs.push(run);
+        }
         if size == largest {
             say("full verification");
             let verified = scenarios::full_verify(&server.base, &vkey).await?;

@@ -165,10 +165,10 @@ impl Report {
             } else if run.name.starts_with("inclusion proofs")
                 || run.name.starts_with("consistency proofs")
             {
+                let size = run.log_size.unwrap_or(largest).max(2) as f64;
                 run.ratio = format!(
-                    "{:.1} % of one core's SHA-256 node hashes (as log2 n hashes per proof)",
-                    100.0 * rate * (largest.max(2) as f64).log2()
-                        / bounds.sha256_node_hash_per_second
+                    "{:.1} % of one core's SHA-256 node hashes (a verifier's log2 n per proof)",
+                    100.0 * rate * size.log2() / bounds.sha256_node_hash_per_second
                 );
                 if run.name.starts_with("inclusion")
                     && largest >= 10_000_000

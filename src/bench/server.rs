@@ -56,6 +56,8 @@ impl ServerProcess {
             Ok(Err(e)) => bail!("reading the server's output: {e}"),
             Err(_) => bail!("the server did not start within 10 minutes"),
         };
+        // For profiling the server alone (`perf record -p PID`), at RUST_LOG=info.
+        tracing::info!(pid = child.id(), %base, "bench server started");
         // Keep draining its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(ServerProcess { child, base })
