@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
-use clearinghouse::exchange::client::{TransferReport, client_assertion, sign_receipt};
+use clearinghouse::exchange::client::{TransferReport, request_access_token, sign_receipt};
 use clearinghouse::journal::LogReceipt;
 use clearinghouse::keys::read_key_file;
 use clearinghouse::ledger::note::{Checkpoint, Note, NoteVerifier};
@@ -76,35 +76,14 @@ impl Client {
 
     /// Client credentials with `private_key_jwt`: a short-lived access token.
     async fn authenticate(&self, connector: &ConnectorKey) -> anyhow::Result<String> {
-        let endpoint = format!("{}/v1/oauth/token", self.base);
-        let assertion = client_assertion(
-            &connector.key,
+        request_access_token(
+            &self.http,
+            &format!("{}/v1/oauth/token", self.base),
             &connector.siren,
-            &endpoint,
-            &uuid::Uuid::new_v4().to_string(),
-        );
-        let response = self
-            .http
-            .post(&endpoint)
-            .form(&[
-                ("grant_type", "client_credentials"),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", assertion.as_str()),
-            ])
-            .send()
-            .await?;
-        let status = response.status();
-        let body: Value = response.json().await?;
-        if !status.is_success() {
-            bail!("token endpoint: {status}: {}", body["detail"]);
-        }
-        body["access_token"]
-            .as_str()
-            .map(str::to_owned)
-            .context("no access_token in the answer")
+            &connector.key,
+        )
+        .await
+        .map_err(anyhow::Error::msg)
     }
 }
 

@@ -730,6 +730,21 @@ async fn chart(browser: &fantoccini::Client, id: &str) -> Vec<(String, String, i
     out
 }
 
+/// A tool the browser test needs: in CI its absence fails the test; elsewhere the test is
+/// skipped with a message saying what to install.
+fn required_in_ci<T>(what: &str, found: Result<T, String>) -> Option<T> {
+    match found {
+        Ok(found) => Some(found),
+        Err(missing) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{what} must run in CI: {missing}")
+        }
+        Err(missing) => {
+            eprintln!("skipped: {missing}");
+            None
+        }
+    }
+}
+
 /// axe-core's source (tests/a11y, `npm ci` there), or why it is missing.
 fn axe_source() -> Result<String, String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -798,25 +813,11 @@ async fn press(browser: &fantoccini::Client, key: fantoccini::key::Key) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_chromium() {
     use fantoccini::Locator;
-    let (chromium, driver_path) = match browser_tools() {
-        Ok(tools) => tools,
-        Err(missing) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("the browser test must run in CI: {missing}")
-        }
-        Err(missing) => {
-            eprintln!("skipped: {missing}");
-            return;
-        }
+    let Some((chromium, driver_path)) = required_in_ci("the browser test", browser_tools()) else {
+        return;
     };
-    let axe = match axe_source() {
-        Ok(axe) => axe,
-        Err(missing) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("the accessibility checks must run in CI: {missing}")
-        }
-        Err(missing) => {
-            eprintln!("skipped: {missing}");
-            return;
-        }
+    let Some(axe) = required_in_ci("the accessibility checks", axe_source()) else {
+        return;
     };
     let (process, _db, data, _) = demo(Db::Sqlite).await;
     let base = process.base.clone();

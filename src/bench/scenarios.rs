@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::load::{Latency, Outcome, drive};
 use crate::demo::bench::BenchFixture;
-use crate::exchange::client::{TransferReport, client_assertion, sign_receipt};
+use crate::exchange::client::{TransferReport, sign_receipt};
 use crate::verify::log::{VerifyOptions, verify_log};
 use crate::verify::source::LogSource;
 
@@ -35,33 +35,21 @@ pub fn connector_key(data_dir: &Path, siren: &str) -> anyhow::Result<SigningKey>
         .clone())
 }
 
-/// Client credentials with a `private_key_jwt` assertion: a connector's access token.
+/// A connector's access token (client credentials with a `private_key_jwt` assertion).
 pub async fn access_token(
     http: &reqwest::Client,
     base: &str,
     siren: &str,
     key: &SigningKey,
 ) -> anyhow::Result<String> {
-    let endpoint = format!("{base}/v1/oauth/token");
-    let assertion = client_assertion(key, siren, &endpoint, &uuid::Uuid::new_v4().to_string());
-    let answer: Value = http
-        .post(&endpoint)
-        .form(&[
-            ("grant_type", "client_credentials"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", assertion.as_str()),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    answer["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .with_context(|| format!("no access token: {answer}"))
+    crate::exchange::client::request_access_token(
+        http,
+        &format!("{base}/v1/oauth/token"),
+        siren,
+        key,
+    )
+    .await
+    .map_err(anyhow::Error::msg)
 }
 
 /// POST `body` and expect a success with a log receipt in the answer.

@@ -63,6 +63,44 @@ pub fn client_assertion(key: &SigningKey, siren: &str, token_endpoint: &str, jti
     jose::sign_ed25519(key, header, claims.to_string().as_bytes())
 }
 
+/// Client credentials with a `private_key_jwt` assertion (RFC 7523) at `token_endpoint`
+/// (`…/v1/oauth/token`): the connector's access token, or why the endpoint refused.
+pub async fn request_access_token(
+    http: &reqwest::Client,
+    token_endpoint: &str,
+    siren: &str,
+    key: &SigningKey,
+) -> Result<String, String> {
+    let assertion = client_assertion(
+        key,
+        siren,
+        token_endpoint,
+        &uuid::Uuid::new_v4().to_string(),
+    );
+    let response = http
+        .post(token_endpoint)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion.as_str()),
+        ])
+        .send()
+        .await
+        .map_err(|e| format!("token endpoint: {e}"))?;
+    let status = response.status();
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| format!("token endpoint: {e}"))?;
+    match body["access_token"].as_str() {
+        Some(token) if status.is_success() => Ok(token.to_owned()),
+        _ => Err(format!("token endpoint: {status}: {}", body["detail"])),
+    }
+}
+
 /// What a connector states about a transfer.
 #[derive(Debug, Clone)]
 pub struct TransferReport<'a> {
