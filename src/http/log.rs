@@ -42,11 +42,9 @@ fn with_headers(
     content_type: &'static str,
     cache: &'static str,
 ) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(
+    // Anyone may read the log, from any origin (monitors, verifiers in a browser).
+    let mut response = super::typed_response(body, content_type, Some(cache));
+    response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );

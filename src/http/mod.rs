@@ -76,6 +76,22 @@ pub struct AppState {
 
 /// The JSON API's routes, without middleware: the application's core, and what the pages
 /// call in process ([`crate::pages::api`]).
+/// `body` with its media type and, when given, a `Cache-Control` policy: for documents
+/// served as they are (tiles, entries, contexts, schemas, the pages' style sheet).
+pub(crate) fn typed_response(
+    body: impl axum::response::IntoResponse,
+    content_type: &'static str,
+    cache: Option<&'static str>,
+) -> axum::response::Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(cache) = cache {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    }
+    response
+}
+
 pub fn api_routes() -> Router<AppState> {
     Router::new()
         .merge(log::router())

@@ -119,28 +119,17 @@ async fn did_document(State(state): State<AppState>) -> Response {
 }
 
 async fn context() -> Response {
-    let mut response = contexts::CONTEXT.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/ld+json"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=86400"),
-    );
-    response
+    super::typed_response(
+        contexts::CONTEXT,
+        "application/ld+json",
+        Some("public, max-age=86400"),
+    )
 }
 
 async fn schema(Path(name): Path<String>) -> Result<Response, Problem> {
     let text = crate::trust::schemas::schema(&name)
         .ok_or_else(|| Problem::not_found(format!("no schema {name:?}")))?;
-    let mut response = text.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/schema+json"),
-    );
-    Ok(response)
+    Ok(super::typed_response(text, "application/schema+json", None))
 }
 
 /// A signed status list: the log index it reflects, when it was signed, the credential.

@@ -123,16 +123,9 @@ fn find_receipt(value: &Value) -> Option<&Value> {
 }
 
 fn check_document(lang: i18n::Lang, text: &str, verifier: &NoteVerifier, origin: &str) -> Verdict {
-    let fr = lang == i18n::Lang::Fr;
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
-        Err(e) => {
-            return Verdict::Fails(if fr {
-                format!("ce n'est pas du JSON valide ({e})")
-            } else {
-                format!("this is not valid JSON ({e})")
-            });
-        }
+        Err(e) => return Verdict::Fails(lang.fill(&i18n::NOT_JSON, &[&e])),
     };
     if value.get("format").and_then(Value::as_str) == Some(BUNDLE_FORMAT) {
         let bundle: Bundle = match serde_json::from_value(value) {
@@ -141,57 +134,36 @@ fn check_document(lang: i18n::Lang, text: &str, verifier: &NoteVerifier, origin:
         };
         if bundle.billing.is_some() {
             return match crate::verify::billing::recompute(&bundle, verifier) {
-                Ok(done) => Verdict::Verifies(vec![if fr {
-                    format!(
-                        "Paquet de la période {} : {} entrées prouvées dans le journal de taille {} ; {} relevés recalculés au centime près{}.",
-                        done.period,
-                        done.bundle.entries,
-                        done.bundle.checkpoint.size,
-                        done.statements.len(),
-                        if done.closing_checked {
-                            ", identiques aux empreintes de la clôture"
-                        } else {
-                            ""
-                        }
-                    )
-                } else {
-                    format!(
-                        "Period bundle {}: {} entries proven in the log of size {}; {} statements recomputed to the cent{}.",
-                        done.period,
-                        done.bundle.entries,
-                        done.bundle.checkpoint.size,
-                        done.statements.len(),
-                        if done.closing_checked {
-                            ", equal to the closing's hashes"
-                        } else {
-                            ""
-                        }
-                    )
-                }]),
+                Ok(done) => {
+                    let closing = if done.closing_checked {
+                        lang.t(&i18n::EQUAL_TO_CLOSING)
+                    } else {
+                        ""
+                    };
+                    Verdict::Verifies(vec![lang.fill(
+                        &i18n::PERIOD_BUNDLE_VERIFIES,
+                        &[
+                            &done.period,
+                            &done.bundle.entries,
+                            &done.bundle.checkpoint.size,
+                            &done.statements.len(),
+                            &closing,
+                        ],
+                    )])
+                }
                 Err(reason) => Verdict::Fails(reason),
             };
         }
         return match verify_bundle(&bundle, verifier) {
             Ok(report) => {
-                let mut lines = vec![if fr {
-                    format!(
-                        "Paquet d'audit : {} entrées, chacune prouvée dans le journal signé de taille {}.",
-                        report.entries, report.checkpoint.size
-                    )
-                } else {
-                    format!(
-                        "Audit bundle: {} entries, each proven in the signed log of size {}.",
-                        report.entries, report.checkpoint.size
-                    )
-                }];
+                let mut lines = vec![lang.fill(
+                    &i18n::AUDIT_BUNDLE_VERIFIES,
+                    &[&report.entries, &report.checkpoint.size],
+                )];
                 for (kind, count) in &report.types {
                     lines.push(format!("{kind}: {count}"));
                 }
-                lines.push(if fr {
-                    "Un paquet prouve que ses entrées sont dans le journal, pas que la sélection est complète.".into()
-                } else {
-                    "A bundle proves that its entries are in the log, not that the selection is complete.".into()
-                });
+                lines.push(lang.t(&i18n::BUNDLE_NOT_COMPLETENESS).to_owned());
                 Verdict::Verifies(lines)
             }
             Err(reason) => Verdict::Fails(reason),
@@ -203,26 +175,13 @@ fn check_document(lang: i18n::Lang, text: &str, verifier: &NoteVerifier, origin:
             Err(e) => return Verdict::Fails(format!("receipt: {e}")),
         };
         return match receipt.verify(verifier, origin, None) {
-            Ok(checkpoint) => Verdict::Verifies(vec![if fr {
-                format!(
-                    "Reçu : l'entrée {} est incluse dans le journal signé de taille {}.",
-                    receipt.index, checkpoint.size
-                )
-            } else {
-                format!(
-                    "Receipt: entry {} is included in the signed log of size {}.",
-                    receipt.index, checkpoint.size
-                )
-            }]),
+            Ok(checkpoint) => Verdict::Verifies(vec![
+                lang.fill(&i18n::RECEIPT_VERIFIES, &[&receipt.index, &checkpoint.size]),
+            ]),
             Err(reason) => Verdict::Fails(reason),
         };
     }
-    Verdict::Fails(if fr {
-        "ni un paquet (champ format) ni un reçu (leaf_hash, inclusion_path, checkpoint)".into()
-    } else {
-        "neither a bundle (format field) nor a receipt (leaf_hash, inclusion_path, checkpoint)"
-            .into()
-    })
+    Verdict::Fails(lang.t(&i18n::NEITHER_BUNDLE_NOR_RECEIPT).to_owned())
 }
 
 /// `POST /ui/check` (multipart: csrf, file or document, vkey).

@@ -58,8 +58,56 @@ impl Lang {
     }
 }
 
-/// One message: (French, English).
+/// One message: (French, English). `{}` marks where [`Lang::fill`] puts its arguments.
 pub struct Msg(pub &'static str, pub &'static str);
+
+impl Lang {
+    /// The message with each `{}` replaced by the next argument, in order.
+    pub fn fill(self, message: &Msg, args: &[&dyn std::fmt::Display]) -> String {
+        let mut out = String::new();
+        let mut args = args.iter();
+        let mut parts = self.t(message).split("{}").peekable();
+        while let Some(part) = parts.next() {
+            out.push_str(part);
+            if parts.peek().is_some()
+                && let Some(arg) = args.next()
+            {
+                out.push_str(&arg.to_string());
+            }
+        }
+        out
+    }
+}
+
+// The check page's verdicts.
+pub const NOT_JSON: Msg = Msg(
+    "ce n'est pas du JSON valide ({})",
+    "this is not valid JSON ({})",
+);
+pub const PERIOD_BUNDLE_VERIFIES: Msg = Msg(
+    "Paquet de la période {} : {} entrées prouvées dans le journal de taille {} ; {} relevés recalculés au centime près{}.",
+    "Period bundle {}: {} entries proven in the log of size {}; {} statements recomputed to the cent{}.",
+);
+pub const EQUAL_TO_CLOSING: Msg = Msg(
+    ", identiques aux empreintes de la clôture",
+    ", equal to the closing's hashes",
+);
+pub const AUDIT_BUNDLE_VERIFIES: Msg = Msg(
+    "Paquet d'audit : {} entrées, chacune prouvée dans le journal signé de taille {}.",
+    "Audit bundle: {} entries, each proven in the signed log of size {}.",
+);
+pub const BUNDLE_NOT_COMPLETENESS: Msg = Msg(
+    "Un paquet prouve que ses entrées sont dans le journal, pas que la sélection est complète.",
+    "A bundle proves that its entries are in the log, not that the selection is complete.",
+);
+pub const RECEIPT_VERIFIES: Msg = Msg(
+    "Reçu : l'entrée {} est incluse dans le journal signé de taille {}.",
+    "Receipt: entry {} is included in the signed log of size {}.",
+);
+pub const NEITHER_BUNDLE_NOR_RECEIPT: Msg = Msg(
+    "ni un paquet (champ format) ni un reçu (leaf_hash, inclusion_path, checkpoint)",
+    "neither a bundle (format field) nor a receipt (leaf_hash, inclusion_path, checkpoint)",
+);
 
 pub const APP: Msg = Msg("Chambre de compensation", "Clearing house");
 pub const OVERVIEW: Msg = Msg("Vue d'ensemble", "Overview");
@@ -232,3 +280,20 @@ pub const FOOTER: Msg = Msg(
     "Tout ce qui est affiché provient du journal vérifiable ; chaque lecture est elle-même journalisée.",
     "Everything shown comes from the verifiable log; every read is itself logged.",
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_puts_arguments_in_order() {
+        assert_eq!(
+            Lang::En.fill(&RECEIPT_VERIFIES, &[&41, &"1000"]),
+            "Receipt: entry 41 is included in the signed log of size 1000."
+        );
+        assert_eq!(
+            Lang::Fr.fill(&NOT_JSON, &[&"EOF"]),
+            "ce n'est pas du JSON valide (EOF)"
+        );
+    }
+}

@@ -1,8 +1,8 @@
 //! The page shell: skip link, header with navigation and who is signed in, the demo
 //! banner, the content, a footer; error pages; the style sheet.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use maud::{DOCTYPE, Markup, html};
 
 use super::Ctx;
@@ -13,17 +13,11 @@ const STYLE: &str = include_str!("style.css");
 
 /// `GET /ui/style.css`.
 pub async fn style_sheet() -> Response {
-    let mut response = STYLE.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    response
+    crate::http::typed_response(
+        STYLE,
+        "text/css; charset=utf-8",
+        Some("public, max-age=3600"),
+    )
 }
 
 const NAV: [(&str, &Msg); 7] = [
