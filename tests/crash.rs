@@ -78,23 +78,7 @@ async fn killed_mid_load_loses_nothing(kind: common::Db) {
     assert_eq!(response.status(), 201);
 
     // The whole log verifies from outside, against the oldest checkpoint a client saw.
-    let oldest = handed_out.values().next().unwrap();
-    let previous = db.dir.path().join("oldest-checkpoint");
-    std::fs::write(&previous, oldest).unwrap();
-    let (code, stdout, stderr) = common::run_cli(
-        &[
-            "verify",
-            "--url",
-            &format!("{base}/log"),
-            "--key",
-            &vkey,
-            "--previous",
-            previous.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("VERDICT: OK"), "{stdout}");
+    common::acks::verify_from_oldest(db.dir.path(), &base, &vkey, &handed_out);
     let status = server.terminate().await;
     assert!(status.success(), "clean shutdown: {status}");
 }

@@ -215,22 +215,7 @@ async fn leader_killed_mid_appends_loses_nothing_and_forks_nothing() {
     assert!(body["log"]["index"].as_u64().unwrap() > forwarded);
 
     // The whole log verifies from outside, against the oldest checkpoint a client saw.
-    let previous = db.dir.path().join("oldest-checkpoint");
-    std::fs::write(&previous, handed_out.values().next().unwrap()).unwrap();
-    let (code, stdout, stderr) = common::run_cli(
-        &[
-            "verify",
-            "--url",
-            &format!("{}/log", third.base),
-            "--key",
-            &vkey,
-            "--previous",
-            previous.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("VERDICT: OK"), "{stdout}");
+    common::acks::verify_from_oldest(db.dir.path(), &third.base, &vkey, &handed_out);
     let status = third.terminate().await;
     assert!(status.success(), "clean shutdown: {status}");
 }

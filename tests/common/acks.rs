@@ -99,3 +99,29 @@ pub async fn check_acknowledged(
     }
     (latest, handed_out)
 }
+
+/// `clearinghouse verify` of the log at `base` from outside, against the oldest checkpoint
+/// a client was handed (`dir` holds it as a file): the whole log verifies and only grew.
+pub fn verify_from_oldest(
+    dir: &std::path::Path,
+    base: &str,
+    vkey: &str,
+    handed_out: &BTreeMap<u64, String>,
+) {
+    let previous = dir.join("oldest-checkpoint");
+    std::fs::write(&previous, handed_out.values().next().unwrap()).unwrap();
+    let (code, stdout, stderr) = super::run_cli(
+        &[
+            "verify",
+            "--url",
+            &format!("{base}/log"),
+            "--key",
+            vkey,
+            "--previous",
+            previous.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("VERDICT: OK"), "{stdout}");
+}
