@@ -207,10 +207,6 @@ pub async fn decide(
             crate::journal::JournalError::ReadOnly,
         ));
     }
-    // The parties' standing does not depend on earlier decisions: checked before queueing
-    // behind the contract's other decisions.
-    let (mut reasons, membership) =
-        standing(exchange, &contract, &format_time(crate::clock::now())).await?;
     // One decision at a time per contract: counts of earlier uses must include the last one.
     let guard = exchange.lock(&contract.id).await?;
     let contract = store
@@ -218,6 +214,9 @@ pub async fn decide(
         .await?
         .ok_or_else(|| ExchangeFailure::NotFound(format!("no contract {}", request.contract)))?;
     let now = crate::clock::now();
+    // The parties' standing as of now, once this decision's turn has come: a suspension
+    // or a billing hold logged while it waited is seen.
+    let (mut reasons, membership) = standing(exchange, &contract, &format_time(now)).await?;
     if contract.state != "active" {
         reasons.insert(
             0,
