@@ -3,11 +3,11 @@
 //! (tens of microseconds). Runs of `INSERT … ON CONFLICT DO NOTHING` with the same text
 //! become multi-row statements, which changes no row.
 //!
-//! Order is kept wherever it could matter: before an insert that reads a table (`INSERT …
-//! SELECT … FROM t`) every pending insert into `t` is flushed, and likewise before an
-//! insert into a table that a pending insert reads; any other statement (an update, an
-//! upsert) flushes everything first. Pending inserts with different texts into the same
-//! table are reordered only for tables whose rows are fixed by their key
+//! Order is kept wherever it could matter: what is pending is flushed (in the order the
+//! texts first appeared) before an insert that reads a table a pending insert writes
+//! (`INSERT … SELECT … FROM t`), before an insert into a table a pending insert reads, and
+//! before any other statement (an update, an upsert). Pending inserts with different texts
+//! into the same table are reordered only for tables whose rows are fixed by their key
 //! ([`COMMUTING_TABLES`]): inserting the same key twice there writes the same row.
 
 use std::borrow::Cow;
