@@ -35,8 +35,10 @@ async fn published(
 ) -> Result<Vec<(String, u64)>, TrustFailure> {
     let mut pairs = Vec::new();
     for (_, bytes) in store.entries_of_types(&[kind], i64::MAX).await? {
-        if let Ok(decoded) = decode(&bytes)
-            && let Some(body) = decoded.fields.get(field)
+        // Only valid entries count; their fields are then read as plain JSON.
+        if decode(&bytes).is_ok()
+            && let Ok(fields) = serde_json::from_slice::<Value>(&bytes)
+            && let Some(body) = fields.get(field)
         {
             let id = body.get("id").and_then(Value::as_str).unwrap_or_default();
             let version = body

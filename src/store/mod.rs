@@ -182,6 +182,21 @@ impl Store {
         }
     }
 
+    /// After a bulk load, bring the database to the state it reaches in steady operation:
+    /// on PostgreSQL, `VACUUM (ANALYZE)` sets the visibility map and hint bits and gives the
+    /// planner statistics, which autovacuum would otherwise do later, competing with the
+    /// next reads. SQLite needs nothing. Returns what it ran, if anything.
+    pub async fn settle_after_bulk_load(&self) -> Result<Option<&'static str>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(pool) => {
+                const SQL: &str = "VACUUM (ANALYZE)";
+                sqlx::raw_sql(SQL).execute(pool).await?;
+                Ok(Some(SQL))
+            }
+        }
+    }
+
     /// Is the database answering?
     pub async fn ping(&self) -> Result<(), StoreError> {
         with_pool!(self, |pool| {

@@ -138,6 +138,63 @@ fn compare_tile(path: &str, body: &[u8], expected: &[Hash]) -> Result<(), Verify
     }
 }
 
+/// One entry bundle and its level-0 tile, checked against each other.
+struct CheckedBundle {
+    /// The bundle's leaf hashes, equal to its level-0 tile's.
+    leaves: Vec<Hash>,
+    unknown_entries: u64,
+}
+
+/// Check that every entry of `bundle` hashes to its leaf in the level-0 tile and is a
+/// valid entry (canonical, known type and schema) or of a type this build does not know.
+fn check_bundle(
+    bundle: TileId,
+    bundle_body: &[u8],
+    tile_body: &[u8],
+) -> Result<CheckedBundle, VerifyError> {
+    let level0 = TileId {
+        kind: TileKind::Hashes { level: 0 },
+        ..bundle
+    };
+    let width = usize::from(bundle.width);
+    let entries = decode_bundle(bundle_body).map_err(|e| VerifyError::BadBundle {
+        path: bundle.path(),
+        reason: e.to_string(),
+    })?;
+    if entries.len() != width {
+        return Err(VerifyError::BundleCount {
+            path: bundle.path(),
+            got: entries.len(),
+            expected: width,
+        });
+    }
+    let leaves = expect_hashes(&level0.path(), tile_body, width)?;
+    let mut unknown_entries = 0;
+    for (offset, (entry, stored_leaf)) in entries.iter().zip(&leaves).enumerate() {
+        let index = bundle.index * TILE_WIDTH + offset as u64;
+        if &leaf_hash(entry) != stored_leaf {
+            return Err(VerifyError::EntryMismatch {
+                index,
+                tile: level0.path(),
+            });
+        }
+        match entry::decode(entry) {
+            Ok(_) => {}
+            Err(EntryError::UnknownType { .. }) => unknown_entries += 1,
+            Err(e) => {
+                return Err(VerifyError::BadEntry {
+                    index,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(CheckedBundle {
+        leaves,
+        unknown_entries,
+    })
+}
+
 /// Verify the log published at `source`.
 pub async fn verify_log(
     source: &LogSource,
@@ -172,54 +229,35 @@ pub async fn verify_log(
     let mut unknown_entries = 0u64;
     let mut completed: Vec<TileWrite> = Vec::new();
 
-    let fetches = futures::stream::iter(level_tiles(TileKind::Entries, size))
+    // Fetching and the per-entry work (hashing, decoding) run `concurrency` bundles ahead,
+    // on the blocking pool so that they use every core; only the right edge, which needs
+    // the leaves in order, is built here.
+    let checks = futures::stream::iter(level_tiles(TileKind::Entries, size))
         .map(|bundle| async move {
             let level0 = TileId {
                 kind: TileKind::Hashes { level: 0 },
                 ..bundle
             };
             let (entries, hashes) = tokio::join!(source.tile(bundle), source.tile(level0));
-            Ok::<_, FetchError>((bundle, entries?, level0, hashes?))
+            let (entries, hashes) = (entries?, hashes?);
+            tokio::task::spawn_blocking(move || check_bundle(bundle, &entries, &hashes))
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(VerifyError::BadBundle {
+                        path: bundle.path(),
+                        reason: format!("check aborted: {panic}"),
+                    })
+                })
         })
         .buffered(options.concurrency.max(1));
-    futures::pin_mut!(fetches);
+    futures::pin_mut!(checks);
 
-    while let Some(fetched) = fetches.next().await {
-        let (bundle, bundle_body, level0, tile_body) = fetched?;
-        let width = usize::from(bundle.width);
-        let entries = decode_bundle(&bundle_body).map_err(|e| VerifyError::BadBundle {
-            path: bundle.path(),
-            reason: e.to_string(),
-        })?;
-        if entries.len() != width {
-            return Err(VerifyError::BundleCount {
-                path: bundle.path(),
-                got: entries.len(),
-                expected: width,
-            });
-        }
-        let stored = expect_hashes(&level0.path(), &tile_body, width)?;
+    while let Some(checked) = checks.next().await {
+        let checked = checked?;
         hash_tiles += 1;
         bundles += 1;
-        for (offset, (entry, stored_leaf)) in entries.iter().zip(&stored).enumerate() {
-            let index = bundle.index * TILE_WIDTH + offset as u64;
-            let leaf = leaf_hash(entry);
-            if &leaf != stored_leaf {
-                return Err(VerifyError::EntryMismatch {
-                    index,
-                    tile: level0.path(),
-                });
-            }
-            match entry::decode(entry) {
-                Ok(_) => {}
-                Err(EntryError::UnknownType { .. }) => unknown_entries += 1,
-                Err(e) => {
-                    return Err(VerifyError::BadEntry {
-                        index,
-                        reason: e.to_string(),
-                    });
-                }
-            }
+        unknown_entries += checked.unknown_entries;
+        for leaf in checked.leaves {
             edge.push(leaf, &mut |tile| completed.push(tile));
             if let Some(previous) = &previous
                 && edge.size() == previous.size
