@@ -539,6 +539,43 @@ async fn full_flow(kind: Db) {
         before,
     )
     .await;
+
+    // Both parties' standing is read at every decision: the provider's suspension and then
+    // the consumer's revoked registration credential are named (after the termination).
+    let (status, standing) = env.ask(&consumer_token, CONTRACT, json!({})).await;
+    assert_eq!(status, 200, "{standing}");
+    assert_eq!(standing["decision"], "deny", "{standing}");
+    let reasons = standing["reasons"].to_string();
+    let suspended = format!("the provider (SIREN {}) is suspended: test", env.lyon.siren);
+    assert!(reasons.contains(&suspended), "{reasons}");
+    assert!(!reasons.contains("consumer"), "{reasons}");
+    let organisation = env
+        .server
+        .state
+        .store
+        .credentials_for(&env.startup.siren)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.credential_type == "OrganisationCredential")
+        .expect("the consumer registered with an OrganisationCredential");
+    let (status, revoked) = env
+        .post(
+            &format!("/v1/credentials/{}/revocation", organisation.id),
+            &json!({"reason": "company struck off"}),
+            Some(OPERATOR_TOKEN),
+        )
+        .await;
+    assert_eq!(status, 200, "{revoked}");
+    let (status, lapsed) = env.ask(&consumer_token, CONTRACT, json!({})).await;
+    assert_eq!(status, 200, "{lapsed}");
+    let reasons = lapsed["reasons"].to_string();
+    let named = format!(
+        "the consumer's OrganisationCredential ({}…) was revoked at log index",
+        &organisation.sha256[..12]
+    );
+    assert!(reasons.contains(&suspended), "{reasons}");
+    assert!(reasons.contains(&named), "{reasons}");
     env.server.stop().await;
 }
 

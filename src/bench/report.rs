@@ -70,9 +70,10 @@ impl Run {
             requests: Some(audit.rounds),
             log_size: Some(log_size),
             ..Run::blank(&format!(
-                "audit query: {} entries of one contract ({} pages) @ {}",
+                "audit query: {} entries of one contract ({} {}) @ {}",
                 audit.entries,
                 audit.pages,
+                if audit.pages == 1 { "page" } else { "pages" },
                 super::short(log_size)
             ))
         }

@@ -97,12 +97,18 @@ async fn standing(
     let store = exchange.trust().store();
     let mut reasons = Vec::new();
     let mut membership = Map::new();
-    for (role, party) in [
+    let sirens = [&contract.assigner, &contract.assignee]
+        .map(|party| party.strip_prefix("urn:siren:").unwrap_or(party));
+    let parties = store.parties_standing(sirens, now).await?;
+    for (((role, party), siren), standing) in [
         ("provider", &contract.assigner),
         ("consumer", &contract.assignee),
-    ] {
-        let siren = party.strip_prefix("urn:siren:").unwrap_or(party);
-        match store.participant(siren).await? {
+    ]
+    .into_iter()
+    .zip(sirens)
+    .zip(parties)
+    {
+        match standing.participant {
             None => reasons.push(format!("the {role} (SIREN {siren}) is not registered")),
             Some(p) => {
                 if p.status != "active" {
@@ -118,13 +124,13 @@ async fn standing(
             }
         }
         if role == "consumer"
-            && let Some((reason, index)) = store.billing_hold(siren).await?
+            && let Some((reason, index)) = standing.billing_hold
         {
             reasons.push(format!(
                 "the consumer (SIREN {siren}), who pays for transfers, is on billing hold since log index {index}: {reason}"
             ));
         }
-        for (kind, sha, why) in store.lapsed_registration_credentials(siren, now).await? {
+        for (kind, sha, why) in standing.lapsed_credentials {
             reasons.push(format!(
                 "the {role}'s {kind} ({}…) was {why}",
                 &sha[..sha.len().min(12)]

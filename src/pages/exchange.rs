@@ -11,9 +11,9 @@ use super::{Ctx, PageResult, api, i18n, overview, query_escape};
 const KINDS: [&str; 3] = ["decision.made", "receipt.recorded", "receipt.mismatch"];
 /// Entries per page by default.
 const PAGE: usize = 100;
-/// At most: one less than the API's page, since one more entry is asked for to see whether
-/// another page follows.
-const MAX_PAGE: usize = crate::http::audit::MAX_PAGE as usize - 1;
+/// At most: what a browser page stays readable with (one more entry is read to see whether
+/// another page follows).
+const MAX_PAGE: usize = 499;
 
 /// `GET /ui/exchanges?kind=&participant=&contract=&from=&to=&after=&size=` (dates
 /// `YYYY-MM-DD`), in log order, `size` entries at a time: `after` is the index of the

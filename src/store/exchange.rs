@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::trust::{PARTICIPANT_COLUMNS, ParticipantRecord, participant_record};
 use super::{Store, StoreError, to_u64};
 use crate::with_pool;
 
@@ -309,37 +310,6 @@ impl Store {
         rows.into_iter().map(receipt_record).collect()
     }
 
-    /// Credentials a participant registered with that this service has since revoked or
-    /// that have expired by `now` (RFC 3339): each as (type, sha256, why).
-    pub async fn lapsed_registration_credentials(
-        &self,
-        siren: &str,
-        now: &str,
-    ) -> Result<Vec<(String, String, String)>, StoreError> {
-        let rows: Vec<(String, String, Option<i64>, String)> = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT c.credential_type, c.sha256, c.revoked_index, c.valid_until \
-                 FROM participant_credentials p JOIN credentials c ON c.sha256 = p.sha256 \
-                 WHERE p.siren = $1 AND c.credential_type = 'OrganisationCredential' \
-                 AND (c.revoked_index IS NOT NULL OR c.valid_until <= $2)",
-            )
-            .bind(siren)
-            .bind(now)
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(|(kind, sha, revoked, until)| {
-                let why = match revoked {
-                    Some(index) => format!("revoked at log index {index}"),
-                    None => format!("expired at {until}"),
-                };
-                (kind, sha, why)
-            })
-            .collect())
-    }
-
     /// Record a client assertion's `jti`; `false` if it was already used (a replay).
     /// Expired records are pruned on the way.
     pub async fn use_client_assertion(
@@ -378,5 +348,94 @@ impl Store {
         });
         row.map(|(reason, index)| Ok((reason, to_u64(index, "log index")?)))
             .transpose()
+    }
+}
+
+/// What a decision must know of one party of a contract, as of a moment.
+#[derive(Debug, Clone, Default)]
+pub struct PartyStanding {
+    pub participant: Option<ParticipantRecord>,
+    /// (reason, log index) of a billing hold, if one is on.
+    pub billing_hold: Option<(String, u64)>,
+    /// Registration credentials this service has since revoked or that have expired:
+    /// each as (type, sha256, why).
+    pub lapsed_credentials: Vec<(String, String, String)>,
+}
+
+impl Store {
+    /// The standing of a contract's two parties at `now` (RFC 3339), in two statements
+    /// whatever the parties (a decision makes this read on every request, while it holds
+    /// the contract's turn).
+    pub async fn parties_standing(
+        &self,
+        sirens: [&str; 2],
+        now: &str,
+    ) -> Result<[PartyStanding; 2], StoreError> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+            i64,
+            Option<String>,
+            Option<i64>,
+        );
+        let sql = format!(
+            "SELECT {PARTICIPANT_COLUMNS}, \
+             (SELECT h.reason FROM billing_holds h WHERE h.siren = participants.siren), \
+             (SELECT h.log_index FROM billing_holds h WHERE h.siren = participants.siren) \
+             FROM participants WHERE siren IN ($1, $2)"
+        );
+        let rows: Vec<Row> = with_pool!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(sirens[0])
+                .bind(sirens[1])
+                .fetch_all(pool)
+                .await?
+        });
+        let lapsed: Vec<(String, String, String, Option<i64>, String)> =
+            with_pool!(self, |pool| {
+                sqlx::query_as(
+                    "SELECT p.siren, c.credential_type, c.sha256, c.revoked_index, c.valid_until \
+                     FROM participant_credentials p JOIN credentials c ON c.sha256 = p.sha256 \
+                     WHERE p.siren IN ($1, $2) AND c.credential_type = 'OrganisationCredential' \
+                     AND (c.revoked_index IS NOT NULL OR c.valid_until <= $3) \
+                     ORDER BY c.sha256",
+                )
+                .bind(sirens[0])
+                .bind(sirens[1])
+                .bind(now)
+                .fetch_all(pool)
+                .await?
+            });
+        let mut standing: [PartyStanding; 2] = Default::default();
+        for (slot, siren) in standing.iter_mut().zip(sirens) {
+            for row in rows.iter().filter(|row| row.0 == siren) {
+                let (siren, siret, category, class, status, reason, registered, updated, hold, at) =
+                    row.clone();
+                slot.participant = Some(participant_record((
+                    siren, siret, category, class, status, reason, registered, updated,
+                ))?);
+                slot.billing_hold = match (hold, at) {
+                    (Some(reason), Some(index)) => Some((reason, to_u64(index, "log index")?)),
+                    _ => None,
+                };
+            }
+            slot.lapsed_credentials = lapsed
+                .iter()
+                .filter(|row| row.0 == siren)
+                .map(|(_, kind, sha, revoked, until)| {
+                    let why = match revoked {
+                        Some(index) => format!("revoked at log index {index}"),
+                        None => format!("expired at {until}"),
+                    };
+                    (kind.clone(), sha.clone(), why)
+                })
+                .collect();
+        }
+        Ok(standing)
     }
 }

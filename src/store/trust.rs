@@ -118,7 +118,11 @@ fn credential_record(row: CredentialRow) -> Result<CredentialRecord, StoreError>
 const CREDENTIAL_COLUMNS: &str = "SELECT id, credential_type, sha256, siren, basis, parent_id, \
      status_list, status_index, valid_until, issued_index, revoked_index FROM credentials";
 
-type ParticipantRow = (
+/// The columns of a [`ParticipantRow`], in its order.
+pub(super) const PARTICIPANT_COLUMNS: &str = "siren, siret, legal_category, class, status, \
+     status_reason, registered_index, updated_index";
+
+pub(super) type ParticipantRow = (
     String,
     String,
     String,
@@ -129,7 +133,7 @@ type ParticipantRow = (
     i64,
 );
 
-fn participant_record(row: ParticipantRow) -> Result<ParticipantRecord, StoreError> {
+pub(super) fn participant_record(row: ParticipantRow) -> Result<ParticipantRecord, StoreError> {
     Ok(ParticipantRecord {
         siren: row.0,
         siret: row.1,
@@ -627,10 +631,9 @@ impl Store {
     /// A participant by SIREN.
     pub async fn participant(&self, siren: &str) -> Result<Option<ParticipantRecord>, StoreError> {
         let row: Option<ParticipantRow> = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT siren, siret, legal_category, class, status, status_reason, \
-                 registered_index, updated_index FROM participants WHERE siren = $1",
-            )
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE siren = $1"
+            )))
             .bind(siren)
             .fetch_optional(pool)
             .await?
