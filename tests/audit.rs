@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use clearinghouse::config::AuditorToken;
 use clearinghouse::ledger::note::{ALG_ED25519, NoteSigner};
+use clearinghouse::ledger::storage::LogStorage;
 use common::{Db, OPERATOR_TOKEN, ORIGIN, TestServer, run_cli};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -243,6 +244,31 @@ async fn filtered_queries(kind: Db) {
         by_time.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
         expected
     );
+
+    // Entries come as logged: the page holds each entry's exact bytes (which hash to its
+    // leaf), not a re-encoding. A page holds up to 1 000 entries.
+    let (status, raw) = env
+        .get_raw("/v1/audit/entries?limit=5", Some(AUDITOR_TOKEN))
+        .await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(raw).unwrap();
+    let page: Value = serde_json::from_str(&text).unwrap();
+    let storage = env.server.state.journal.reader().storage().clone();
+    for item in page["items"].as_array().unwrap() {
+        let index = item["index"].as_u64().unwrap();
+        let logged = storage.entries(index, index + 1).await.unwrap().remove(0);
+        let logged = std::str::from_utf8(&logged).unwrap();
+        assert!(text.contains(logged), "entry {index} was re-encoded");
+    }
+    let (status, _) = env
+        .get("/v1/audit/entries?limit=1000", Some(AUDITOR_TOKEN))
+        .await;
+    assert_eq!(status, 200);
+    let (status, problem) = env
+        .get("/v1/audit/entries?limit=1001", Some(AUDITOR_TOKEN))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["parameter"], "limit");
 
     // Malformed filters are named.
     let (status, problem) = env

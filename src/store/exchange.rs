@@ -396,21 +396,20 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        let lapsed: Vec<(String, String, String, Option<i64>, String)> =
-            with_pool!(self, |pool| {
-                sqlx::query_as(
-                    "SELECT p.siren, c.credential_type, c.sha256, c.revoked_index, c.valid_until \
+        let lapsed: Vec<(String, String, String, Option<i64>, String)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT p.siren, c.credential_type, c.sha256, c.revoked_index, c.valid_until \
                      FROM participant_credentials p JOIN credentials c ON c.sha256 = p.sha256 \
                      WHERE p.siren IN ($1, $2) AND c.credential_type = 'OrganisationCredential' \
                      AND (c.revoked_index IS NOT NULL OR c.valid_until <= $3) \
                      ORDER BY c.sha256",
-                )
-                .bind(sirens[0])
-                .bind(sirens[1])
-                .bind(now)
-                .fetch_all(pool)
-                .await?
-            });
+            )
+            .bind(sirens[0])
+            .bind(sirens[1])
+            .bind(now)
+            .fetch_all(pool)
+            .await?
+        });
         let mut standing: [PartyStanding; 2] = Default::default();
         for (slot, siren) in standing.iter_mut().zip(sirens) {
             for row in rows.iter().filter(|row| row.0 == siren) {
