@@ -80,7 +80,7 @@ async fn bench_runs_clean(kind: Db) {
         audit["name"]
             .as_str()
             .unwrap()
-            .starts_with("audit query: 1000 entries of one contract (2 pages)"),
+            .starts_with("audit query: 1000 entries of one contract (1 page)"),
         "{audit}"
     );
     let verified = run("full verify");

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::trust::{PARTICIPANT_COLUMNS, ParticipantRecord, participant_record};
+use super::trust::{PARTICIPANT_COLUMNS, ParticipantRecord, ParticipantRow, participant_record};
 use super::{Store, StoreError, to_u64};
 use crate::with_pool;
 
@@ -371,22 +371,20 @@ impl Store {
         sirens: [&str; 2],
         now: &str,
     ) -> Result<[PartyStanding; 2], StoreError> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            i64,
-            i64,
-            Option<String>,
-            Option<i64>,
-        );
+        /// A participant and its billing hold, if any.
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            participant: ParticipantRow,
+            hold_reason: Option<String>,
+            hold_index: Option<i64>,
+        }
         let sql = format!(
             "SELECT {PARTICIPANT_COLUMNS}, \
-             (SELECT h.reason FROM billing_holds h WHERE h.siren = participants.siren), \
+             (SELECT h.reason FROM billing_holds h WHERE h.siren = participants.siren) \
+                 AS hold_reason, \
              (SELECT h.log_index FROM billing_holds h WHERE h.siren = participants.siren) \
+                 AS hold_index \
              FROM participants WHERE siren IN ($1, $2)"
         );
         let rows: Vec<Row> = with_pool!(self, |pool| {
@@ -412,13 +410,9 @@ impl Store {
         });
         let mut standing: [PartyStanding; 2] = Default::default();
         for (slot, siren) in standing.iter_mut().zip(sirens) {
-            for row in rows.iter().filter(|row| row.0 == siren) {
-                let (siren, siret, category, class, status, reason, registered, updated, hold, at) =
-                    row.clone();
-                slot.participant = Some(participant_record((
-                    siren, siret, category, class, status, reason, registered, updated,
-                ))?);
-                slot.billing_hold = match (hold, at) {
+            for row in rows.iter().filter(|row| row.participant.0 == siren) {
+                slot.participant = Some(participant_record(row.participant.clone())?);
+                slot.billing_hold = match (row.hold_reason.clone(), row.hold_index) {
                     (Some(reason), Some(index)) => Some((reason, to_u64(index, "log index")?)),
                     _ => None,
                 };
