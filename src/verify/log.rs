@@ -145,17 +145,15 @@ struct CheckedBundle {
     unknown_entries: u64,
 }
 
-/// Check that every entry of `bundle` hashes to its leaf in the level-0 tile and is a
-/// valid entry (canonical, known type and schema) or of a type this build does not know.
+/// Check that every entry of `bundle` hashes to its leaf in the level-0 tile `level0` and
+/// is a valid entry (canonical, known type and schema) or of a type this build does not
+/// know.
 fn check_bundle(
     bundle: TileId,
     bundle_body: &[u8],
+    level0: TileId,
     tile_body: &[u8],
 ) -> Result<CheckedBundle, VerifyError> {
-    let level0 = TileId {
-        kind: TileKind::Hashes { level: 0 },
-        ..bundle
-    };
     let width = usize::from(bundle.width);
     let entries = decode_bundle(bundle_body).map_err(|e| VerifyError::BadBundle {
         path: bundle.path(),
@@ -240,7 +238,7 @@ pub async fn verify_log(
             };
             let (entries, hashes) = tokio::join!(source.tile(bundle), source.tile(level0));
             let (entries, hashes) = (entries?, hashes?);
-            tokio::task::spawn_blocking(move || check_bundle(bundle, &entries, &hashes))
+            tokio::task::spawn_blocking(move || check_bundle(bundle, &entries, level0, &hashes))
                 .await
                 .unwrap_or_else(|panic| {
                     Err(VerifyError::BadBundle {
