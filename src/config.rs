@@ -121,7 +121,8 @@ pub struct LogConfig {
     pub key_file: Option<PathBuf>,
     /// Most entries committed in one transaction.
     pub batch_max_entries: usize,
-    /// How long the first entry of a batch waits for others, in milliseconds.
+    /// How long the first entry of a batch waits for others, in milliseconds (only while
+    /// the previous batch had more than one writer: a lone request is committed at once).
     pub batch_linger_ms: u64,
     /// Appends queued before writers are slowed down.
     pub queue_depth: usize,

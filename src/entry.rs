@@ -45,7 +45,7 @@ pub fn format_time(time: DateTime<Utc>) -> String {
 
 /// Canonical (RFC 8785) bytes of any JSON value.
 pub fn canonical_json(value: &Value) -> Result<Vec<u8>, EntryError> {
-    serde_json_canonicalizer::to_vec(value).map_err(|e| EntryError::NotJson(e.to_string()))
+    jcs::to_vec(value).map_err(|e| EntryError::NotJson(e.to_string()))
 }
 
 /// Encode an entry: the body's fields plus `type`, `v` and `time`, canonicalised.
@@ -108,7 +108,7 @@ pub fn peek(bytes: &[u8]) -> Option<(String, DateTime<Utc>)> {
 pub fn decode(bytes: &[u8]) -> Result<Decoded, EntryError> {
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| EntryError::NotJson(e.to_string()))?;
-    if canonical_json(&value)? != bytes {
+    if !jcs::is_canonical(bytes) {
         return Err(EntryError::NotCanonical);
     }
     let Value::Object(mut fields) = value else {
@@ -223,6 +223,7 @@ macro_rules! entry_body {
 // Contracts, decisions and receipts (after the macro, which they use).
 mod billing;
 mod exchange;
+pub mod jcs;
 pub use billing::*;
 pub use exchange::*;
 

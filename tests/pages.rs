@@ -1114,7 +1114,25 @@ async fn in_chromium() {
             .click()
             .await
             .unwrap();
-        let verdict = browser.find(Locator::Id("verdict")).await.unwrap();
+        // The click only schedules the form's submission: wait for the answer page rather
+        // than looking at the form page still shown (the bundle is checked in a debug build,
+        // on a machine busy with the other tests).
+        let verdict = match browser
+            .wait()
+            .at_most(Duration::from_secs(120))
+            .for_element(Locator::Id("verdict"))
+            .await
+        {
+            Ok(verdict) => verdict,
+            Err(e) => {
+                let url = browser.current_url().await.map(|u| u.to_string());
+                let main = match browser.find(Locator::Css("main")).await {
+                    Ok(main) => main.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                panic!("no verdict after submitting {file:?} ({e}); page {url:?}: {main}");
+            }
+        };
         let text = verdict.text().await.unwrap();
         assert_eq!(
             verdict.attr("data-verifies").await.unwrap().as_deref(),

@@ -1,8 +1,8 @@
 //! The sequencer: the single writer that owns the right edge of the tree.
 //!
 //! Writers hand it entries through a bounded channel (back-pressure instead of unbounded
-//! memory). It gathers a batch (up to `max_batch` entries, or whatever arrived within
-//! `linger` of the first), computes the new tiles and root, signs the checkpoint, commits
+//! memory). It gathers a batch (up to `max_batch` entries: whatever is queued, and, when the
+//! previous batch had more than one writer, whatever arrives within `linger`), computes the new tiles and root, signs the checkpoint, commits
 //! entries, tiles and head in one storage transaction, and only then answers each writer.
 //! An index is never handed out before it is durable; a crash loses only entries nobody was
 //! told about.
@@ -218,6 +218,10 @@ struct Sequencer<S> {
     observer: Option<BatchObserver>,
     rx: mpsc::Receiver<Pending>,
     stop: watch::Receiver<bool>,
+    /// Whether the last batch gathered more than one writer: only then is waiting `linger`
+    /// for company likely to pay. A lone writer (an idle service, one auditor's query) is
+    /// committed at once instead of paying the linger and the timer's rounding.
+    company_expected: bool,
 }
 
 /// The running sequencer task, to stop it cleanly.
@@ -267,6 +271,7 @@ pub fn start<S: LogStorage>(
         observer,
         rx,
         stop,
+        company_expected: false,
     };
     let task = tokio::spawn(sequencer.run());
     (
@@ -301,8 +306,9 @@ impl<S: LogStorage> Sequencer<S> {
         tracing::info!(size = self.state.head.size, "sequencer stopped");
     }
 
-    /// Collect a batch: what is queued now, then what arrives within `linger`, up to
-    /// `max_batch` entries.
+    /// Collect a batch: what is queued now, then, when the last batch had company, what
+    /// arrives within `linger`, up to `max_batch` entries. Under load the queue refills
+    /// while a commit runs, so batches stay large without waiting.
     async fn gather(&mut self, first: Pending) -> Vec<Pending> {
         let mut count = first.entries.len();
         let mut batch = vec![first];
@@ -312,7 +318,7 @@ impl<S: LogStorage> Sequencer<S> {
                 Ok(pending) => Some(pending),
                 Err(mpsc::error::TryRecvError::Disconnected) => None,
                 Err(mpsc::error::TryRecvError::Empty) => {
-                    if self.config.linger.is_zero() {
+                    if self.config.linger.is_zero() || !self.company_expected {
                         None
                     } else {
                         tokio::time::timeout_at(deadline, self.rx.recv())
@@ -326,6 +332,7 @@ impl<S: LogStorage> Sequencer<S> {
             count += pending.entries.len();
             batch.push(pending);
         }
+        self.company_expected = batch.len() > 1;
         batch
     }
 
