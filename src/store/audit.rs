@@ -37,7 +37,9 @@ impl Store {
         let below = to_i64(below, "size")?;
         let rows: Vec<(i64, Vec<u8>)> = with_pool!(self, |pool| {
             let mut query = QueryBuilder::new(
-                "SELECT e.idx, e.data FROM log_entries e JOIN \
+                // `IN` rather than a join on the subquery: SQLite then looks the entries up
+                // in index order and needs no temporary B-tree to sort the page.
+                "SELECT e.idx, e.data FROM log_entries e WHERE e.idx IN \
                  (SELECT DISTINCT log_index FROM audit_index WHERE log_index > ",
             );
             query.push_bind(after);
@@ -64,7 +66,7 @@ impl Store {
             }
             query.push(" ORDER BY log_index LIMIT ");
             query.push_bind(i64::from(limit));
-            query.push(") a ON a.log_index = e.idx ORDER BY e.idx");
+            query.push(") ORDER BY e.idx");
             query.build_query_as().fetch_all(pool).await?
         });
         rows.into_iter()

@@ -124,6 +124,10 @@ impl Store {
                 // the machine (not just the process) stops right after.
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
+                // The connection's thread hands rows over through a channel of this many;
+                // at sqlx's default (50) a 1 000-entry audit page stopped that thread 20
+                // times to wait for the reader (3.9 ms in sqlx against 1.4 ms in SQLite).
+                .row_buffer_size(1024)
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(2))
