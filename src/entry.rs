@@ -10,7 +10,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Why bytes are not a valid entry, or a body cannot be encoded.
 #[derive(Debug, thiserror::Error)]
@@ -81,11 +81,9 @@ pub struct Decoded {
     pub entry: Entry,
 }
 
-/// The typed body of an entry whose envelope fields (`type`, `v`, `time`) were taken out.
-/// Takes the map by value: the body's strings are moved, not copied (this runs for every
-/// entry a commit projects and every entry `verify` reads).
-fn body<T: EntryBody>(body: Map<String, Value>) -> Result<T, EntryError> {
-    serde_json::from_value(Value::Object(body)).map_err(|e| EntryError::Schema {
+/// The typed body of an entry, read from the entry's bytes without its envelope members.
+fn body<T: EntryBody>(bytes: &[u8]) -> Result<T, EntryError> {
+    skip_envelope::body_from_slice(bytes).map_err(|e| EntryError::Schema {
         kind: T::TYPE.to_owned(),
         reason: e.to_string(),
     })
@@ -105,32 +103,46 @@ pub fn peek(bytes: &[u8]) -> Option<(String, DateTime<Utc>)> {
 }
 
 /// Parse entry bytes: JSON, canonical, with a known type and version.
+///
+/// Canonical form is checked on the bytes, the envelope read on its own and the body
+/// deserialized straight into its type: no `Value` tree is built (this runs for every entry
+/// a commit projects and every entry `verify` reads).
 pub fn decode(bytes: &[u8]) -> Result<Decoded, EntryError> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| EntryError::NotJson(e.to_string()))?;
     if !jcs::is_canonical(bytes) {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            .map_err(|e| EntryError::NotJson(e.to_string()))?;
         return Err(EntryError::NotCanonical);
     }
-    let Value::Object(mut fields) = value else {
+    if bytes.first() != Some(&b'{') {
         return Err(EntryError::NotJson("not an object".into()));
-    };
-    let kind = match fields.remove("type") {
+    }
+    /// The envelope's members, whatever their JSON type (checked below).
+    #[derive(Deserialize)]
+    struct EnvelopeMembers {
+        #[serde(rename = "type")]
+        kind: Option<Value>,
+        v: Option<Value>,
+        time: Option<Value>,
+    }
+    let members: EnvelopeMembers =
+        serde_json::from_slice(bytes).map_err(|e| EntryError::NotJson(e.to_string()))?;
+    let kind = match members.kind {
         Some(Value::String(kind)) => kind,
         _ => return Err(EntryError::MissingField("type")),
     };
-    let version = fields
-        .remove("v")
+    let version = members
+        .v
         .as_ref()
         .and_then(Value::as_u64)
         .ok_or(EntryError::MissingField("v"))?;
-    let time = fields
-        .remove("time")
+    let time = members
+        .time
         .as_ref()
         .and_then(Value::as_str)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .ok_or(EntryError::MissingField("time"))?
         .with_timezone(&Utc);
-    let entry = Entry::from_fields(&kind, version, fields)?;
+    let entry = Entry::from_bytes(&kind, version, bytes)?;
     Ok(Decoded {
         envelope: Envelope {
             kind,
@@ -151,14 +163,10 @@ macro_rules! entry_types {
         }
 
         impl Entry {
-            fn from_fields(
-                kind: &str,
-                version: u64,
-                fields: Map<String, Value>,
-            ) -> Result<Entry, EntryError> {
+            fn from_bytes(kind: &str, version: u64, bytes: &[u8]) -> Result<Entry, EntryError> {
                 $(
                     if kind == <$ty as EntryBody>::TYPE && version == <$ty as EntryBody>::VERSION {
-                        return Ok(Entry::$variant(body::<$ty>(fields)?));
+                        return Ok(Entry::$variant(body::<$ty>(bytes)?));
                     }
                 )*
                 Err(EntryError::UnknownType { kind: kind.to_owned(), version })
@@ -224,6 +232,7 @@ macro_rules! entry_body {
 mod billing;
 mod exchange;
 pub mod jcs;
+mod skip_envelope;
 pub use billing::*;
 pub use exchange::*;
 
@@ -537,6 +546,43 @@ mod tests {
         assert!(matches!(
             decode(unknown),
             Err(EntryError::UnknownType { .. })
+        ));
+        assert!(matches!(decode(b"[1]"), Err(EntryError::NotJson(_))));
+        assert!(matches!(decode(b"{\"a\":"), Err(EntryError::NotJson(_))));
+    }
+
+    /// The body is read straight from the entry's bytes with the envelope left out: a
+    /// member the body type does not have, or one it lacks, is still refused and named.
+    #[test]
+    fn body_members_are_checked_beside_the_envelope() {
+        let time = Utc::now();
+        let good = encode(time, &sample()).unwrap();
+        let Value::Object(mut fields) = serde_json::from_slice::<Value>(&good).unwrap() else {
+            panic!("an entry is an object");
+        };
+        fields.insert("extra".into(), Value::from(1));
+        let extra = canonical_json(&Value::Object(fields.clone())).unwrap();
+        match decode(&extra) {
+            Err(EntryError::Schema { kind, reason }) => {
+                assert_eq!(kind, "governance.recorded");
+                assert!(reason.contains("unknown field `extra`"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        fields.remove("extra");
+        fields.remove("title");
+        let missing = canonical_json(&Value::Object(fields.clone())).unwrap();
+        match decode(&missing) {
+            Err(EntryError::Schema { reason, .. }) => {
+                assert!(reason.contains("missing field `title`"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        fields.remove("v");
+        let no_version = canonical_json(&Value::Object(fields)).unwrap();
+        assert!(matches!(
+            decode(&no_version),
+            Err(EntryError::MissingField("v"))
         ));
     }
 }
