@@ -2,8 +2,9 @@
 //!
 //! Writers hand it entries through a bounded channel (back-pressure instead of unbounded
 //! memory). It gathers a batch (up to `max_batch` entries: whatever is queued, and, when the
-//! previous batch had more than one writer, whatever arrives within `linger`), computes the new tiles and root, signs the checkpoint, commits
-//! entries, tiles and head in one storage transaction, and only then answers each writer.
+//! previous batch had more than one writer, whatever arrives within `linger`), computes the
+//! new tiles and root, signs the checkpoint, commits entries, tiles and head in one storage
+//! transaction, and only then answers each writer.
 //! An index is never handed out before it is durable; a crash loses only entries nobody was
 //! told about.
 
