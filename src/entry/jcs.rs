@@ -189,15 +189,22 @@ impl<'a> Scanner<'a> {
         }
         loop {
             self.value(depth + 1)?;
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.comma_or(b']')? {
+                return Some(());
             }
         }
+    }
+
+    /// After a member or an item: `Some(false)` past a comma (another follows),
+    /// `Some(true)` past `close` (the object or array ends), `None` otherwise.
+    fn comma_or(&mut self, close: u8) -> Option<bool> {
+        let closed = match self.peek()? {
+            b',' => false,
+            byte if byte == close => true,
+            _ => return None,
+        };
+        self.pos += 1;
+        Some(closed)
     }
 
     fn object(&mut self, depth: usize) -> Option<()> {
@@ -216,13 +223,8 @@ impl<'a> Scanner<'a> {
             previous = Some(key);
             self.expect(b':')?;
             self.value(depth + 1)?;
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if self.comma_or(b'}')? {
+                return Some(());
             }
         }
     }
@@ -294,40 +296,15 @@ fn canonical_escape_len(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Order of two member names as written in canonical text (escapes in names are rare: only
-/// control characters, which are then decoded before comparing).
+/// control characters, which are then decoded by serde_json before comparing).
 fn raw_key_order(a: &str, b: &str) -> Ordering {
     if !a.contains('\\') && !b.contains('\\') {
         return key_order(a, b);
     }
-    key_order(&unescape(a), &unescape(b))
-}
-
-/// Decode the canonical escapes of a member name.
-fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('b') => out.push('\u{8}'),
-            Some('f') => out.push('\u{c}'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                if let Some(c) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    out.push(c);
-                }
-            }
-            Some(other) => out.push(other),
-            None => {}
-        }
-    }
-    out
+    let decode = |raw: &str| {
+        serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_owned())
+    };
+    key_order(&decode(a), &decode(b))
 }
 
 #[cfg(test)]
@@ -498,6 +475,9 @@ mod tests {
             ("", false),
             ("[1,]", false),
             ("{}", true),
+            // Escaped names are ordered by the characters they stand for: U+0001 < U+000A.
+            (r#"{"\u0001":2,"\n":1}"#, true),
+            (r#"{"\n":1,"\u0001":2}"#, false),
             ("[]", true),
         ] {
             assert_eq!(is_canonical(text.as_bytes()), canonical, "{text}");
