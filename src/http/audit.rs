@@ -5,6 +5,8 @@
 //! answered is first logged as an `audit.read` entry (who, what, how many; for a bundle,
 //! its hash): if the log cannot take that entry, the read is refused with 503.
 
+use std::io::Write;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::{HeaderValue, header};
@@ -151,7 +153,7 @@ fn page_json(items: &[Item], next: Option<u64>, tree_size: u64) -> Vec<u8> {
         if n > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(format!("{{\"index\":{},\"type\":", item.index).as_bytes());
+        let _ = write!(out, "{{\"index\":{},\"type\":", item.index);
         push_json_string(&mut out, &item.kind);
         out.extend_from_slice(b",\"time\":");
         push_json_string(&mut out, &item.time);
@@ -159,13 +161,19 @@ fn page_json(items: &[Item], next: Option<u64>, tree_size: u64) -> Vec<u8> {
         out.extend_from_slice(item.entry.as_bytes());
         out.push(b'}');
     }
-    let next = next.map_or_else(|| "null".to_owned(), |next| next.to_string());
-    out.extend_from_slice(format!("],\"next\":{next},\"tree_size\":{tree_size}}}").as_bytes());
+    out.extend_from_slice(b"],\"next\":");
+    match next {
+        Some(next) => {
+            let _ = write!(out, "{next}");
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    let _ = write!(out, ",\"tree_size\":{tree_size}}}");
     out
 }
 
+/// (Writing into a `Vec` cannot fail, here and in `page_json`'s `write!`s.)
 fn push_json_string(out: &mut Vec<u8>, text: &str) {
-    // Writing a string into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, text);
 }
 
