@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::ledger::reader::LogReader;
 use crate::ledger::storage::{LogStorage, StorageError};
-use crate::ledger::tiles::{TILE_WIDTH, TileKind, encode_bundle, tile_body, tiles_for_size};
+use crate::ledger::tiles::{TILE_WIDTH, TileKind, encode_bundle, tiles_for_size};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +46,12 @@ pub async fn export_log<S: LogStorage>(
     for id in tiles_for_size(size) {
         let width = usize::from(id.width);
         let body = match id.kind {
-            TileKind::Hashes { level } => {
-                let tile = reader.tile(level, id.index, width).await?.ok_or_else(|| {
+            TileKind::Hashes { level } => reader
+                .tile_body(level, id.index, width)
+                .await?
+                .ok_or_else(|| {
                     ExportError::Inconsistent(format!("{} missing from storage", id.path()))
-                })?;
-                tile_body(&tile[..width])
-            }
+                })?,
             TileKind::Entries => {
                 let start = id.index * TILE_WIDTH;
                 let entries = reader

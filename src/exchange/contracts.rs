@@ -47,7 +47,8 @@ pub struct ContractView {
     /// `active` or `terminated`.
     pub state: String,
     pub version: u32,
-    pub agreement: Value,
+    /// As stored: the agreement's JSON, passed through without parsing.
+    pub agreement: Box<serde_json::value::RawValue>,
     pub agreement_sha256: String,
     pub agreed_index: u64,
     pub agreed_at: String,
@@ -385,7 +386,7 @@ pub async fn terminate(
         &signer_siren,
         role,
         powers::SIGN_CONTRACT,
-        signatures::contract_value_context(&current.agreement),
+        signatures::contract_value_context(&current.agreement_value()?),
     )
     .await?;
     let _guard = exchange.lock(id).await?;

@@ -147,6 +147,7 @@ async fn world(
     request: &DecisionRequest,
     mut membership: Map<String, Value>,
     uses_before: u64,
+    payment_count: u64,
 ) -> Result<Context, ExchangeFailure> {
     let store = exchange.trust().store();
     let now = crate::clock::now();
@@ -174,9 +175,11 @@ async fn world(
         }
     }
     context.insert("partyMembership".into(), Value::Object(membership));
-    let payments: Vec<Value> = store
-        .payments(&contract.id)
-        .await?
+    let recorded = match payment_count {
+        0 => Vec::new(),
+        _ => store.payments(&contract.id).await?,
+    };
+    let payments: Vec<Value> = recorded
         .into_iter()
         .map(|p| {
             json!({"duty": p.duty, "payer": p.payer, "payee": p.payee,
@@ -197,8 +200,12 @@ pub async fn decide(
     exchange.limit(&caller.siren)?;
     check_request(request)?;
     let store = exchange.trust().store();
-    let contract = store
-        .contract(&request.contract)
+    // One decision at a time per contract: counts of earlier uses must include the last one.
+    // The contract is read once its turn has come, so an amendment or a termination logged
+    // while this decision waited is seen.
+    let guard = exchange.lock(&request.contract).await?;
+    let (contract, uses_before, payments) = store
+        .contract_for_decision(&request.contract, &request.target)
         .await?
         .ok_or_else(|| ExchangeFailure::NotFound(format!("no contract {}", request.contract)))?;
     let caller_party = crate::trust::powers::organisation_target(&caller.siren);
@@ -213,12 +220,6 @@ pub async fn decide(
             crate::journal::JournalError::ReadOnly,
         ));
     }
-    // One decision at a time per contract: counts of earlier uses must include the last one.
-    let guard = exchange.lock(&contract.id).await?;
-    let contract = store
-        .contract(&request.contract)
-        .await?
-        .ok_or_else(|| ExchangeFailure::NotFound(format!("no contract {}", request.contract)))?;
     let now = crate::clock::now();
     // The parties' standing as of now, once this decision's turn has come: a suspension
     // or a billing hold logged while it waited is seen.
@@ -232,8 +233,15 @@ pub async fn decide(
             ),
         );
     }
-    let uses_before = store.permitted_uses(&contract.id, &request.target).await?;
-    let context = world(exchange, &contract, request, membership, uses_before).await?;
+    let context = world(
+        exchange,
+        &contract,
+        request,
+        membership,
+        uses_before,
+        payments,
+    )
+    .await?;
     let explanation = match exchange.policy(&contract.agreement_sha256, &contract.agreement) {
         Ok(policy) => {
             let odrl_request = Request::new(request.action.clone())

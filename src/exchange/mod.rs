@@ -219,14 +219,16 @@ impl ExchangeService {
     pub(crate) fn policy(
         &self,
         sha256: &str,
-        agreement: &serde_json::Value,
+        agreement: &serde_json::value::RawValue,
     ) -> Result<Arc<Policy>, String> {
         if let Ok(mut cache) = self.inner.policies.lock()
             && let Some(policy) = cache.get(sha256)
         {
             return Ok(policy.clone());
         }
-        let policy = Arc::new(Policy::from_json(agreement).map_err(|e| e.to_string())?);
+        let agreement: serde_json::Value =
+            serde_json::from_str(agreement.get()).map_err(|e| e.to_string())?;
+        let policy = Arc::new(Policy::from_json(&agreement).map_err(|e| e.to_string())?);
         if let Ok(mut cache) = self.inner.policies.lock() {
             cache.put(sha256.to_owned(), policy.clone());
         }

@@ -231,22 +231,20 @@ pub async fn authenticate(
             "the access token lacks its subject or key".into(),
         ));
     };
-    let store = exchange.trust().store();
-    let key = store.participant_key(kid).await?;
-    if key.is_none_or(|k| k.revoked_index.is_some() || k.siren != siren) {
+    // The key and its holder's status in one read: this runs on every connector request.
+    let key = exchange.trust().store().connector_key_standing(kid).await?;
+    let Some(key) = key.filter(|k| k.revoked_index.is_none() && k.siren == siren) else {
         return Err(ExchangeFailure::Unauthenticated(format!(
             "connector key {kid} is no longer registered"
         )));
-    }
-    let participant = store.participant(siren).await?;
-    match participant {
-        Some(p) if p.status == "active" => Ok(Connector {
+    };
+    match key.participant_status.as_deref() {
+        Some("active") => Ok(Connector {
             siren: siren.to_owned(),
             kid: kid.to_owned(),
         }),
-        Some(p) => Err(ExchangeFailure::Forbidden(format!(
-            "participant {siren} is {}",
-            p.status
+        Some(status) => Err(ExchangeFailure::Forbidden(format!(
+            "participant {siren} is {status}"
         ))),
         None => Err(ExchangeFailure::Unauthenticated(format!(
             "no participant {siren}"

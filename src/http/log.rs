@@ -18,7 +18,7 @@ use super::problem::Problem;
 use crate::journal::b64_hashes;
 use crate::ledger::reader::ReadError;
 use crate::ledger::storage::LogStorage;
-use crate::ledger::tiles::{TILE_WIDTH, TileId, TileKind, encode_bundle, tile_body};
+use crate::ledger::tiles::{TILE_WIDTH, TileId, TileKind, encode_bundle};
 
 /// Full tiles never change: cache them for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -109,16 +109,13 @@ async fn tile(
     }
     let width = usize::from(id.width);
     let body = match id.kind {
-        TileKind::Hashes { level } => {
-            let tile = reader
-                .tile(level, id.index, width)
-                .await
-                .map_err(|e| Problem::log_unavailable(&e))?
-                .ok_or_else(|| {
-                    Problem::log_unavailable(&format!("tile {} missing from storage", id.path()))
-                })?;
-            tile_body(&tile[..width])
-        }
+        TileKind::Hashes { level } => reader
+            .tile_body(level, id.index, width)
+            .await
+            .map_err(|e| Problem::log_unavailable(&e))?
+            .ok_or_else(|| {
+                Problem::log_unavailable(&format!("tile {} missing from storage", id.path()))
+            })?,
         TileKind::Entries => {
             let start = id.index * TILE_WIDTH;
             let entries = reader

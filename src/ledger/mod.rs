@@ -11,6 +11,7 @@
 //! | [`proof`]     | verifying inclusion and consistency proofs (client side)        |
 //! | [`tree`]      | which hashes a proof needs, computing them from tiles, the edge |
 //! | [`tiles`]     | tile paths, tile coordinates, entry bundles                     |
+//! | [`nodes`]     | a tile with its interior nodes, so proofs read instead of hash  |
 //! | [`note`]      | signed notes, keys, checkpoints                                 |
 //! | [`witness`]   | tlog-cosignature/v1                                             |
 //! | [`storage`]   | the storage contract                                            |
@@ -19,6 +20,7 @@
 //! | [`sequencer`] | batching, committing, acknowledging                             |
 
 pub mod hash;
+pub mod nodes;
 pub mod note;
 pub mod proof;
 pub mod publish;

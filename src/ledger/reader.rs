@@ -12,10 +12,11 @@ use lru::LruCache;
 use tokio::sync::watch;
 
 use super::hash::Hash;
+use super::nodes::{EdgeNodes, NodeTile};
 use super::storage::{LogStorage, StorageError, StoredHead};
-use super::tiles::{TILE_WIDTH, hashes_at_level};
+use super::tiles::{TILE_WIDTH, hashes_at_level, tile_body};
 use super::tree::{
-    LeafRange, MissingTile, RightEdge, TileHashes, consistency_ranges, inclusion_ranges,
+    LeafRange, MissingTile, RightEdge, TileHashes, TileSlice, consistency_ranges, inclusion_ranges,
     range_hash, range_hashes, tiles_needed,
 };
 
@@ -24,6 +25,18 @@ use super::tree::{
 pub struct HeadState {
     pub head: StoredHead,
     pub edge: RightEdge,
+    /// The edge's partial tiles with their interior nodes: read by every proof that ends
+    /// at the right edge (each write's receipt), built once per head.
+    pub nodes: EdgeNodes,
+}
+
+impl HeadState {
+    /// The head at `head` with right edge `edge`, its nodes built from scratch (the
+    /// sequencer carries them over from the previous head instead).
+    pub fn new(head: StoredHead, edge: RightEdge) -> Self {
+        let nodes = EdgeNodes::of(&edge, None);
+        HeadState { head, edge, nodes }
+    }
 }
 
 /// Why a read failed.
@@ -45,16 +58,22 @@ impl From<MissingTile> for ReadError {
 
 /// Tiles gathered for one computation.
 #[derive(Default)]
-pub struct TileSet(BTreeMap<(u8, u64), Arc<Vec<Hash>>>);
+pub struct TileSet(BTreeMap<(u8, u64), Arc<NodeTile>>);
 
 impl TileHashes for TileSet {
     fn tile_hashes(&self, level: u8, index: u64) -> Option<&[Hash]> {
-        self.0.get(&(level, index)).map(|tile| tile.as_slice())
+        self.0.get(&(level, index)).map(|tile| tile.hashes())
+    }
+
+    fn slice_root(&self, slice: TileSlice) -> Option<Hash> {
+        self.0
+            .get(&(slice.level, slice.tile_index))?
+            .block_root(slice.offset, slice.count)
     }
 }
 
-/// Full tiles by (level, index), least recently used evicted first.
-type TileCache = LruCache<(u8, u64), Arc<Vec<Hash>>>;
+/// Full tiles with their nodes by (level, index), least recently used evicted first.
+type TileCache = LruCache<(u8, u64), Arc<NodeTile>>;
 
 /// Reads the log through a bounded cache of full tiles.
 pub struct LogReader<S> {
@@ -91,36 +110,36 @@ impl<S: LogStorage> LogReader<S> {
         self.head.clone()
     }
 
-    fn cached(&self, key: (u8, u64)) -> Option<Arc<Vec<Hash>>> {
+    fn cached(&self, key: (u8, u64)) -> Option<Arc<NodeTile>> {
         self.full_tiles.lock().ok()?.get(&key).cloned()
     }
 
     /// Remember full tiles (the sequencer hands over the ones it just completed).
-    pub fn cache_full_tile(&self, level: u8, index: u64, hashes: Arc<Vec<Hash>>) {
-        if hashes.len() as u64 == TILE_WIDTH
+    pub fn cache_full_tile(&self, level: u8, index: u64, tile: Arc<NodeTile>) {
+        if tile.width() as u64 == TILE_WIDTH
             && let Ok(mut cache) = self.full_tiles.lock()
         {
-            cache.put((level, index), hashes);
+            cache.put((level, index), tile);
         }
     }
 
-    /// Hashes of tile (`level`, `index`) with at least `width` hashes, from the current edge,
-    /// the cache or storage. Partial tiles are returned at their stored width (a prefix of
-    /// every later version, so any prefix of `width` is correct for an older tree).
+    /// Tile (`level`, `index`) with at least `width` hashes, and its nodes, from the cache,
+    /// the current edge or storage. Partial tiles are returned at their stored width (a
+    /// prefix of every later version, so any prefix of `width` is correct for an older
+    /// tree).
     pub async fn tile(
         &self,
         level: u8,
         index: u64,
         width: usize,
-    ) -> Result<Option<Arc<Vec<Hash>>>, StorageError> {
+    ) -> Result<Option<Arc<NodeTile>>, StorageError> {
         if let Some(tile) = self.cached((level, index)) {
             return Ok(Some(tile));
         }
-        let state = self.head();
-        if let Some(hashes) = state.edge.tile_hashes(level, index)
-            && hashes.len() >= width
+        if let Some(tile) = self.head().nodes.tile(level, index)
+            && tile.width() >= width
         {
-            return Ok(Some(Arc::new(hashes.to_vec())));
+            return Ok(Some(tile.clone()));
         }
         let Some(hashes) = self.storage.tile(level, index).await? else {
             return Ok(None);
@@ -128,9 +147,34 @@ impl<S: LogStorage> LogReader<S> {
         if hashes.len() < width {
             return Ok(None);
         }
-        let hashes = Arc::new(hashes);
-        self.cache_full_tile(level, index, hashes.clone());
-        Ok(Some(hashes))
+        let tile = Arc::new(NodeTile::new(&hashes));
+        self.cache_full_tile(level, index, tile.clone());
+        Ok(Some(tile))
+    }
+
+    /// The bytes of tile (`level`, `index`) at exactly `width` hashes, as `/log/tile/`
+    /// serves them. Tiles read from storage for this are not cached: a mirror or a
+    /// verifier sweeping the whole log would evict the tiles proofs keep using.
+    pub async fn tile_body(
+        &self,
+        level: u8,
+        index: u64,
+        width: usize,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        let cut = |hashes: &[Hash]| hashes.get(..width).map(tile_body);
+        if let Some(tile) = self.cached((level, index)) {
+            return Ok(cut(tile.hashes()));
+        }
+        if let Some(tile) = self.head().nodes.tile(level, index)
+            && tile.width() >= width
+        {
+            return Ok(cut(tile.hashes()));
+        }
+        Ok(self
+            .storage
+            .tile(level, index)
+            .await?
+            .and_then(|hashes| cut(&hashes)))
     }
 
     async fn gather(&self, ranges: &[LeafRange]) -> Result<TileSet, ReadError> {
@@ -206,7 +250,7 @@ impl<S: LogStorage> LogReader<S> {
                 index: tile_index,
                 width: offset + 1,
             })?;
-        Ok(tile[offset])
+        Ok(tile.hashes()[offset])
     }
 
     /// Is tile (`level`, `index`) of width `width` part of the committed log?

@@ -16,11 +16,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::hash::{Hash, empty_root, leaf_hash};
+use super::nodes::{EdgeNodes, NodeTile};
 use super::note::{Checkpoint, NoteError, NoteSigner, open_checkpoint};
 use super::publish::HeadPublisher;
 use super::reader::{HeadState, LogReader};
 use super::storage::{CommitBatch, ForwardedClaim, LogStorage, StorageError, StoredHead};
-use super::tiles::MAX_ENTRY_SIZE;
+use super::tiles::{MAX_ENTRY_SIZE, TILE_WIDTH};
 use super::tree::{RightEdge, TileWrite};
 
 /// Batching knobs.
@@ -174,7 +175,7 @@ pub async fn load_head<S: LogStorage>(storage: &S) -> Result<Option<HeadState>, 
             head.size
         )));
     }
-    Ok(Some(HeadState { head, edge }))
+    Ok(Some(HeadState::new(head, edge)))
 }
 
 /// Open the log for reading: the committed head (initialising an empty log if needed).
@@ -379,10 +380,13 @@ impl<S: LogStorage> Sequencer<S> {
         let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
         let mut edge = self.state.edge.clone();
         let tiles = edge.append(&leaves);
+        // The new edge's nodes give its root without rehashing the partial tiles, and
+        // then serve every receipt of the batch.
+        let nodes = EdgeNodes::of(&edge, Some(&self.state.nodes));
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
             size: edge.size(),
-            root: edge.root(),
+            root: nodes.root(),
             extensions: Vec::new(),
         };
         let note = match checkpoint.sign(&self.signer) {
@@ -415,13 +419,17 @@ impl<S: LogStorage> Sequencer<S> {
                     level,
                     index,
                     hashes,
-                } in commit.tiles
+                } in &commit.tiles
                 {
-                    self.reader.cache_full_tile(level, index, Arc::new(hashes));
+                    if hashes.len() as u64 == TILE_WIDTH {
+                        let tile = Arc::new(NodeTile::new(hashes));
+                        self.reader.cache_full_tile(*level, *index, tile);
+                    }
                 }
                 let state = Arc::new(HeadState {
                     head: commit.head,
                     edge,
+                    nodes,
                 });
                 self.state = state.clone();
                 self.publish.publish(state.clone());

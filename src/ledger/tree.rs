@@ -145,6 +145,15 @@ pub fn complete_subtrees(range: LeafRange) -> Vec<Subtree> {
 /// Somewhere to read tile hashes from. `None` when the tile, or enough of it, is missing.
 pub trait TileHashes {
     fn tile_hashes(&self, level: u8, index: u64) -> Option<&[Hash]>;
+
+    /// Root of the complete subtree over `slice`. Computed from the tile's hashes unless
+    /// the source keeps interior nodes ([`super::nodes::NodeTile`]) and can read it.
+    fn slice_root(&self, slice: TileSlice) -> Option<Hash> {
+        let hashes = self.tile_hashes(slice.level, slice.tile_index)?;
+        hashes
+            .get(slice.offset..slice.min_width())
+            .map(complete_subtree_root)
+    }
 }
 
 impl TileHashes for BTreeMap<(u8, u64), Vec<Hash>> {
@@ -183,11 +192,7 @@ pub fn subtree_hash(subtree: Subtree, tiles: &impl TileHashes) -> Result<Hash, M
         index: slice.tile_index,
         width: slice.min_width(),
     };
-    let hashes = tiles
-        .tile_hashes(slice.level, slice.tile_index)
-        .ok_or(missing)?;
-    let inputs = hashes.get(slice.offset..slice.min_width()).ok_or(missing)?;
-    Ok(complete_subtree_root(inputs))
+    tiles.slice_root(slice).ok_or(missing)
 }
 
 /// Merkle hash of a range, computed from tiles.

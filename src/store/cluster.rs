@@ -271,6 +271,8 @@ pub(super) fn lock_pool(pool: &PgPool, size: u32) -> PgPool {
     PgPoolOptions::new()
         .max_connections(size.max(2))
         .acquire_timeout(LOCK_WAIT)
+        // As for the main pool: no ping round trip before each lock (see `Store::connect`).
+        .test_before_acquire(false)
         .connect_lazy_with((*pool.connect_options()).clone())
 }
 

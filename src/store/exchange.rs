@@ -3,18 +3,21 @@
 //! assertions.
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::trust::{PARTICIPANT_COLUMNS, ParticipantRecord, ParticipantRow, participant_record};
 use super::{Store, StoreError, to_u64};
 use crate::with_pool;
 
 /// A contract as projected from its entries.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ContractRecord {
     pub id: String,
     pub assigner: String,
     pub assignee: String,
-    pub agreement: Value,
+    /// The agreement's JSON text, checked to be JSON but not parsed into a tree: a decision
+    /// evaluates the parsed policy cached by `agreement_sha256`, so most reads never need it.
+    pub agreement: Box<RawValue>,
     pub agreement_sha256: String,
     pub version: u32,
     /// `active` or `terminated`.
@@ -114,7 +117,7 @@ fn contract_record(row: ContractRow) -> Result<ContractRecord, StoreError> {
         id: row.0,
         assigner: row.1,
         assignee: row.2,
-        agreement: serde_json::from_str(&row.3)
+        agreement: RawValue::from_string(row.3)
             .map_err(|e| StoreError::Corrupt(format!("contract agreement: {e}")))?,
         agreement_sha256: row.4,
         version: u32::try_from(row.5)
@@ -143,6 +146,14 @@ fn receipt_record(row: ReceiptRow) -> Result<ReceiptRecord, StoreError> {
     })
 }
 
+impl ContractRecord {
+    /// The agreement as a JSON tree.
+    pub fn agreement_value(&self) -> Result<Value, StoreError> {
+        serde_json::from_str(self.agreement.get())
+            .map_err(|e| StoreError::Corrupt(format!("contract agreement: {e}")))
+    }
+}
+
 impl Store {
     /// A contract by id.
     pub async fn contract(&self, id: &str) -> Result<Option<ContractRecord>, StoreError> {
@@ -156,6 +167,49 @@ impl Store {
             .await?
         });
         row.map(contract_record).transpose()
+    }
+
+    /// What a decision reads of its contract, in one statement: the contract, how many
+    /// transfers of `target` it permitted so far, and how many payments are recorded under
+    /// it (the payments themselves are read only when there are some).
+    pub async fn contract_for_decision(
+        &self,
+        id: &str,
+        target: &str,
+    ) -> Result<Option<(ContractRecord, u64, u64)>, StoreError> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            i64,
+            String,
+            i64,
+            i64,
+            i64,
+        );
+        let row: Option<Row> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT id, assigner, assignee, agreement, agreement_sha256, version, state, \
+                 agreed_index, agreed_at, updated_index, \
+                 (SELECT COUNT(*) FROM decisions d WHERE d.contract_id = contracts.id \
+                     AND d.target = $2 AND d.decision = 'permit'), \
+                 (SELECT COUNT(*) FROM payments p WHERE p.contract_id = contracts.id) \
+                 FROM contracts WHERE id = $1",
+            )
+            .bind(id)
+            .bind(target)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|r| {
+            let contract = contract_record((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))?;
+            Ok((contract, to_u64(r.10, "count")?, to_u64(r.11, "count")?))
+        })
+        .transpose()
     }
 
     /// Contracts a participant is party to, by id after `after`, at most `limit`.
@@ -250,21 +304,6 @@ impl Store {
                 paid_at: r.6,
             })
             .collect())
-    }
-
-    /// How many transfers of `target` were permitted under a contract.
-    pub async fn permitted_uses(&self, contract_id: &str, target: &str) -> Result<u64, StoreError> {
-        let count: i64 = with_pool!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM decisions \
-                 WHERE contract_id = $1 AND target = $2 AND decision = 'permit'",
-            )
-            .bind(contract_id)
-            .bind(target)
-            .fetch_one(pool)
-            .await?
-        });
-        to_u64(count, "count")
     }
 
     /// A decision by id.
@@ -371,29 +410,49 @@ impl Store {
         sirens: [&str; 2],
         now: &str,
     ) -> Result<[PartyStanding; 2], StoreError> {
-        /// A participant and its billing hold, if any.
+        /// A participant, its billing hold if any, and how many of its registration
+        /// credentials have lapsed (almost always none: then they are not read at all).
         #[derive(sqlx::FromRow)]
         struct Row {
             #[sqlx(flatten)]
             participant: ParticipantRow,
             hold_reason: Option<String>,
             hold_index: Option<i64>,
+            lapsed: i64,
         }
         let sql = format!(
             "SELECT {PARTICIPANT_COLUMNS}, \
              (SELECT h.reason FROM billing_holds h WHERE h.siren = participants.siren) \
                  AS hold_reason, \
              (SELECT h.log_index FROM billing_holds h WHERE h.siren = participants.siren) \
-                 AS hold_index \
+                 AS hold_index, \
+             (SELECT COUNT(*) FROM participant_credentials p \
+                 JOIN credentials c ON c.sha256 = p.sha256 \
+                 WHERE p.siren = participants.siren \
+                 AND c.credential_type = 'OrganisationCredential' \
+                 AND (c.revoked_index IS NOT NULL OR c.valid_until <= $3)) AS lapsed \
              FROM participants WHERE siren IN ($1, $2)"
         );
         let rows: Vec<Row> = with_pool!(self, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(sirens[0])
                 .bind(sirens[1])
+                .bind(now)
                 .fetch_all(pool)
                 .await?
         });
+        if rows.iter().all(|row| row.lapsed == 0) {
+            let mut standing: [PartyStanding; 2] = Default::default();
+            for (slot, siren) in standing.iter_mut().zip(sirens) {
+                fill_standing(
+                    slot,
+                    siren,
+                    rows.iter()
+                        .map(|r| (&r.participant, &r.hold_reason, r.hold_index)),
+                )?;
+            }
+            return Ok(standing);
+        }
         let lapsed: Vec<(String, String, String, Option<i64>, String)> = with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT p.siren, c.credential_type, c.sha256, c.revoked_index, c.valid_until \
@@ -410,13 +469,12 @@ impl Store {
         });
         let mut standing: [PartyStanding; 2] = Default::default();
         for (slot, siren) in standing.iter_mut().zip(sirens) {
-            for row in rows.iter().filter(|row| row.participant.0 == siren) {
-                slot.participant = Some(participant_record(row.participant.clone())?);
-                slot.billing_hold = match (row.hold_reason.clone(), row.hold_index) {
-                    (Some(reason), Some(index)) => Some((reason, to_u64(index, "log index")?)),
-                    _ => None,
-                };
-            }
+            fill_standing(
+                slot,
+                siren,
+                rows.iter()
+                    .map(|r| (&r.participant, &r.hold_reason, r.hold_index)),
+            )?;
             slot.lapsed_credentials = lapsed
                 .iter()
                 .filter(|row| row.0 == siren)
@@ -431,4 +489,20 @@ impl Store {
         }
         Ok(standing)
     }
+}
+
+/// A party's participant record and billing hold, from the rows read for both parties.
+fn fill_standing<'a>(
+    slot: &mut PartyStanding,
+    siren: &str,
+    rows: impl Iterator<Item = (&'a ParticipantRow, &'a Option<String>, Option<i64>)>,
+) -> Result<(), StoreError> {
+    for (participant, hold_reason, hold_index) in rows.filter(|(p, _, _)| p.0 == siren) {
+        slot.participant = Some(participant_record(participant.clone())?);
+        slot.billing_hold = match (hold_reason.clone(), hold_index) {
+            (Some(reason), Some(index)) => Some((reason, to_u64(index, "log index")?)),
+            _ => None,
+        };
+    }
+    Ok(())
 }

@@ -132,6 +132,10 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(options.max_connections.max(2))
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings a connection when it is handed out (and again when it comes
+                // back): one more trip to the connection's thread per statement. A local
+                // file does not hang up; the ping on return still weeds out broken ones.
+                .test_before_acquire(false)
                 .connect_with(connect)
                 .await
                 .map_err(StoreError::Unavailable)?;
@@ -146,6 +150,10 @@ impl Store {
                 // Plus two held for good: the election's and the feeder's listener.
                 .max_connections(options.max_connections.max(2) + 2)
                 .acquire_timeout(Duration::from_secs(10))
+                // No ping (a network round trip) before every statement: a connection the
+                // server dropped fails its next statement (a 503, and the caller retries)
+                // and is discarded by the ping sqlx makes when it comes back to the pool.
+                .test_before_acquire(false)
                 .connect_with(connect)
                 .await
                 .map_err(StoreError::Unavailable)?;

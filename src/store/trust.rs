@@ -675,6 +675,32 @@ impl Store {
         rows.into_iter().map(key_record).collect()
     }
 
+    /// What authenticating a connector needs, in one statement: the SIREN and revocation of
+    /// key `kid`, and the status of the participant holding it (`None` when the key is
+    /// unknown; the status `None` when its holder is not a participant).
+    pub async fn connector_key_standing(
+        &self,
+        kid: &str,
+    ) -> Result<Option<ConnectorKeyStanding>, StoreError> {
+        let row: Option<(String, Option<i64>, Option<String>)> = with_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT k.siren, k.revoked_index, p.status FROM participant_keys k \
+                 LEFT JOIN participants p ON p.siren = k.siren WHERE k.kid = $1",
+            )
+            .bind(kid)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|(siren, revoked, status)| {
+            Ok(ConnectorKeyStanding {
+                siren,
+                revoked_index: revoked.map(|i| to_u64(i, "log index")).transpose()?,
+                participant_status: status,
+            })
+        })
+        .transpose()
+    }
+
     /// A connector key by its thumbprint.
     pub async fn participant_key(&self, kid: &str) -> Result<Option<KeyRecord>, StoreError> {
         let row: Option<(String, String, String, i64, Option<i64>)> = with_pool!(self, |pool| {
@@ -699,6 +725,15 @@ fn key_record(row: (String, String, String, i64, Option<i64>)) -> Result<KeyReco
         added_index: to_u64(row.3, "log index")?,
         revoked_index: row.4.map(|i| to_u64(i, "log index")).transpose()?,
     })
+}
+
+/// A connector key and the standing of its holder, as authentication reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorKeyStanding {
+    pub siren: String,
+    pub revoked_index: Option<u64>,
+    /// The holder's participant status (`active`, `suspended`…), `None` if not registered.
+    pub participant_status: Option<String>,
 }
 
 /// What happened when a challenge was presented.

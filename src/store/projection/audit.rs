@@ -9,15 +9,13 @@ const INSERT: &str = "INSERT INTO audit_index \
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 
 /// Both parties of a contract, read from the `contracts` projection in the same
-/// transaction (no row when the contract is unknown: nothing fails).
-const INSERT_PARTIES: [&str; 2] = [
-    "INSERT INTO audit_index (log_index, entry_type, time_ms, siren, contract_id, asset) \
+/// transaction (no row when the contract is unknown: nothing fails). One text for both, so
+/// a batch's entries merge into one statement rather than two.
+const INSERT_PARTIES: &str = "INSERT INTO audit_index \
+     (log_index, entry_type, time_ms, siren, contract_id, asset) \
      SELECT $1, $2, $3, assigner, $4, $5 FROM contracts WHERE id = $4 \
-     ON CONFLICT DO NOTHING",
-    "INSERT INTO audit_index (log_index, entry_type, time_ms, siren, contract_id, asset) \
-     SELECT $1, $2, $3, assignee, $4, $5 FROM contracts WHERE id = $4 \
-     ON CONFLICT DO NOTHING",
-];
+     UNION ALL SELECT $1, $2, $3, assignee, $4, $5 FROM contracts WHERE id = $4 \
+     ON CONFLICT DO NOTHING";
 
 /// What the audit filters see of an entry.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -114,18 +112,16 @@ pub(super) fn project(idx: i64, decoded: &Decoded) -> Vec<SqlOp> {
         ops.push(row(idx, kind, time_ms, siren, &keys));
     }
     if let Some(contract_id) = &keys.contract_id {
-        for sql in INSERT_PARTIES {
-            ops.push(op(
-                sql,
-                vec![
-                    Bind::Int(idx),
-                    text(kind),
-                    Bind::Int(time_ms),
-                    text(contract_id),
-                    Bind::OptText(keys.asset.clone()),
-                ],
-            ));
-        }
+        ops.push(op(
+            INSERT_PARTIES,
+            vec![
+                Bind::Int(idx),
+                text(kind),
+                Bind::Int(time_ms),
+                text(contract_id),
+                Bind::OptText(keys.asset.clone()),
+            ],
+        ));
     }
     ops
 }

@@ -26,8 +26,10 @@ pub struct Statement {
 const COMMUTING_TABLES: [&str; 1] = ["audit_index"];
 
 const TAIL: &str = " ON CONFLICT DO NOTHING";
-/// Rows per merged statement, largest first: few distinct texts for the statement caches.
-const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+/// Rows per merged statement, largest first: powers of two, so a run of `n` rows takes as
+/// many statements as `n` has one bits (a batch of 10 decisions: 8 + 2), from nine
+/// distinct texts per shape for the statement caches.
+const CHUNKS: [usize; 9] = [256, 128, 64, 32, 16, 8, 4, 2, 1];
 
 /// How a mergeable insert is built: `head` + one row form per row + `TAIL`.
 struct Shape {
@@ -37,7 +39,13 @@ struct Shape {
     joiner: &'static str,
     writes: &'static str,
     reads: Option<&'static str>,
+    /// Most rows one statement takes: SQLite refuses a compound SELECT of more than 500
+    /// terms, so a row form that is itself a `UNION ALL` of two takes half as many.
+    max_rows: usize,
 }
+
+/// Terms of a compound SELECT the merged statements stay within (SQLite's limit is 500).
+const MAX_TERMS: usize = 256;
 
 fn table_after<'a>(sql: &'a str, keyword: &str) -> Option<&'a str> {
     let start = sql.find(keyword)? + keyword.len();
@@ -62,16 +70,19 @@ fn shape(sql: &'static str) -> Option<Shape> {
             joiner: ", ",
             writes,
             reads: None,
+            max_rows: CHUNKS[0],
         });
     }
     let at = body.find(" SELECT ")?;
     let (head, row) = body.split_at(at + 1);
+    let terms = row.matches(" UNION ALL ").count() + 1;
     Some(Shape {
         head,
         row,
         joiner: " UNION ALL ",
         writes,
         reads: table_after(row, " FROM "),
+        max_rows: (MAX_TERMS / terms).max(1),
     })
 }
 
@@ -108,7 +119,10 @@ fn flush(pending: &mut Vec<Group>, out: &mut Vec<Statement>) {
         let mut rows = group.rows.into_iter();
         let mut left = rows.len();
         while left > 0 {
-            let take = CHUNKS.into_iter().find(|&c| c <= left).unwrap_or(1);
+            let take = CHUNKS
+                .into_iter()
+                .find(|&c| c <= left && c <= group.shape.max_rows)
+                .unwrap_or(1);
             left -= take;
             if take == 1 {
                 let binds = rows.next().unwrap_or_default();
@@ -362,6 +376,53 @@ mod tests {
                 .into_iter()
                 .map(|r| (r.get(0), r.get(1), r.get(2)))
                 .collect()
+        }
+
+        /// A row form that is itself a compound of two SELECTs (the audit index's two
+        /// parties) merges into statements SQLite accepts: at most 256 terms, not 512.
+        #[test]
+        fn two_term_rows_stay_within_sqlites_compound_limit() {
+            const BOTH: &str = "INSERT INTO b (id, v) SELECT $1, v FROM a WHERE id = $2 \
+                 UNION ALL SELECT $1 + 1000, v FROM a WHERE id = $2 ON CONFLICT DO NOTHING";
+            let ops: Vec<SqlOp> = (0..300)
+                .map(|n| SqlOp {
+                    sql: BOTH,
+                    binds: vec![Bind::Int(n), Bind::Int(n % 6)],
+                })
+                .collect();
+            let merged = coalesce(ops.clone());
+            assert_eq!(
+                merged.iter().map(|s| s.binds.len() / 2).collect::<Vec<_>>(),
+                vec![128, 128, 32, 8, 4],
+                "rows per statement"
+            );
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let one_by_one = ops
+                .iter()
+                .map(|op| Statement {
+                    sql: Cow::Borrowed(op.sql),
+                    binds: op.binds.clone(),
+                })
+                .collect();
+            let seeded = |statements: Vec<Statement>| {
+                let mut all: Vec<Statement> = (0..6)
+                    .map(|n| Statement {
+                        sql: Cow::Borrowed(A_INSERT),
+                        binds: vec![Bind::Int(n), Bind::Text(format!("a{n}"))],
+                    })
+                    .collect();
+                all.extend(statements);
+                all
+            };
+            let expected = runtime.block_on(rows_after(seeded(one_by_one)));
+            assert_eq!(expected.len(), 6 + 600);
+            let got = runtime.block_on(rows_after(seeded(
+                merged.into_iter().map(Statement::positional).collect(),
+            )));
+            assert_eq!(got, expected);
         }
 
         proptest! {
