@@ -144,6 +144,28 @@ pub fn is_canonical(bytes: &[u8]) -> bool {
     scanner.value(0).is_some() && scanner.pos == text.len()
 }
 
+/// Like [`is_canonical`], and in the same pass the raw text of the top-level members named
+/// `names` (each value as written: a string with its quotes). `None` when the bytes are not
+/// canonical; all `None` members when the value is not an object or lacks them.
+pub fn canonical_members<'a, const N: usize>(
+    bytes: &'a [u8],
+    names: [&str; N],
+) -> Option<[Option<&'a str>; N]> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut scanner = Scanner { text, pos: 0 };
+    let mut found = [None; N];
+    if scanner.peek()? == b'{' {
+        scanner.object_with(0, |key, value| {
+            if let Some(slot) = names.iter().position(|name| *name == key) {
+                found[slot] = Some(value);
+            }
+        })?;
+    } else {
+        scanner.value(0)?;
+    }
+    (scanner.pos == text.len()).then_some(found)
+}
+
 /// A cursor over the text being checked; every method returns `None` as soon as the text
 /// is not canonical.
 struct Scanner<'a> {
@@ -208,6 +230,15 @@ impl<'a> Scanner<'a> {
     }
 
     fn object(&mut self, depth: usize) -> Option<()> {
+        self.object_with(depth, |_, _| {})
+    }
+
+    /// An object whose members are handed to `member` as (raw name, raw value) once checked.
+    fn object_with(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut(&'a str, &'a str),
+    ) -> Option<()> {
         self.expect(b'{')?;
         if self.expect(b'}').is_some() {
             return Some(());
@@ -222,7 +253,9 @@ impl<'a> Scanner<'a> {
             }
             previous = Some(key);
             self.expect(b':')?;
+            let start = self.pos;
             self.value(depth + 1)?;
+            member(key, &self.text[start..self.pos]);
             if self.comma_or(b'}')? {
                 return Some(());
             }
@@ -438,6 +471,47 @@ mod tests {
             bytes.push(b'}');
             prop_assert!(!is_canonical(&bytes));
             prop_assert!(!reference_canonical(&bytes));
+        }
+    }
+
+    #[test]
+    fn members_are_found_in_the_checking_pass() {
+        let text = br#"{"a":[1,{"type":"inner"}],"time":"2026-01-01T00:00:00.000Z","type":"x\u001f","v":2}"#;
+        assert_eq!(
+            canonical_members(text, ["type", "v", "time", "absent"]),
+            Some([
+                Some(r#""x\u001f""#),
+                Some("2"),
+                Some(r#""2026-01-01T00:00:00.000Z""#),
+                None
+            ])
+        );
+        assert_eq!(canonical_members(br#"[1,2]"#, ["type"]), Some([None]));
+        assert_eq!(
+            canonical_members(br#"{"v":1,"type":"x"}"#, ["type"]),
+            None,
+            "out of order"
+        );
+        assert_eq!(
+            canonical_members(br#"{"type":"x"} "#, ["type"]),
+            None,
+            "trailing space"
+        );
+        assert_eq!(
+            canonical_members(br#"{"type":"x""#, ["type"]),
+            None,
+            "truncated"
+        );
+    }
+
+    proptest! {
+        /// The members' check agrees with the plain check on any bytes.
+        #[test]
+        fn members_check_agrees_with_the_plain_check(value in any_json(), cut in any::<usize>()) {
+            let bytes = reference(&value);
+            prop_assert_eq!(canonical_members(&bytes, ["a"]).is_some(), is_canonical(&bytes));
+            let cut = &bytes[..cut % (bytes.len() + 1)];
+            prop_assert_eq!(canonical_members(cut, ["a"]).is_some(), is_canonical(cut));
         }
     }
 

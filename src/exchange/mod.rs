@@ -34,8 +34,9 @@ use crate::trust::TrustFailure;
 use crate::trust::service::TrustService;
 
 /// Lock shards: operations on one contract (or one decision) are serialised, others run
-/// in parallel.
-const LOCK_SHARDS: usize = 64;
+/// in parallel. Many more shards than concurrent requests, so that two contracts rarely
+/// share one (with 64, 32 busy contracts had ~8 colliding pairs queued behind each other).
+const LOCK_SHARDS: usize = 4096;
 /// Parsed agreements kept for evaluation, by agreement hash.
 const POLICY_CACHE: usize = 1024;
 

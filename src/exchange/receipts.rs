@@ -217,7 +217,7 @@ pub async fn record(
             .await
         }
     };
-    let Some(decision) = store.decision(&decision_id).await? else {
+    let Some((decision, contract)) = store.decision_for_receipt(&decision_id).await? else {
         return rejection(format!("decision {decision_id} is not in the log"), None).await;
     };
     let contract_id = decision.contract_id.clone();
@@ -231,7 +231,7 @@ pub async fn record(
         )
         .await;
     }
-    let Some(contract) = store.contract(&contract_id).await? else {
+    let Some(contract) = contract else {
         return rejection(
             format!("contract {contract_id} is unknown"),
             Some(contract_id),

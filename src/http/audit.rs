@@ -276,23 +276,37 @@ async fn entries(
     } else {
         None
     };
+    let read = AuditRead {
+        reader: auditor.label,
+        request: "entries".into(),
+        query: serde_json::to_value(&query).unwrap_or(Value::Null),
+        results: rows.len() as u64,
+        tree_size: Some(size),
+        bundle_sha256: None,
+    };
+    // The read is logged while the page is written (the entry needs only the count), and
+    // nothing is answered before the entry is durable: a log that cannot take it refuses
+    // the read.
+    let format = query.format;
+    let (logged, page) = tokio::join!(log_read(&state, read), async move {
+        entries_page(rows, format, next, size)
+    });
+    logged?;
+    Ok(page)
+}
+
+/// The answer of `/v1/audit/entries` for these rows, as JSON or CSV.
+fn entries_page(
+    rows: Vec<(u64, Vec<u8>)>,
+    format: Option<Format>,
+    next: Option<u64>,
+    size: u64,
+) -> Response {
     let items: Vec<Item> = rows
         .into_iter()
         .map(|(index, data)| Item::of_row(index, data))
         .collect();
-    log_read(
-        &state,
-        AuditRead {
-            reader: auditor.label,
-            request: "entries".into(),
-            query: serde_json::to_value(&query).unwrap_or(Value::Null),
-            results: items.len() as u64,
-            tree_size: Some(size),
-            bundle_sha256: None,
-        },
-    )
-    .await?;
-    if query.format == Some(Format::Csv) {
+    if format == Some(Format::Csv) {
         let rows: Vec<Vec<String>> = items
             .iter()
             .map(|i| {
@@ -313,13 +327,13 @@ async fn entries(
         {
             response.headers_mut().insert("x-next-after", value);
         }
-        return Ok(response);
+        return response;
     }
-    Ok((
+    (
         [(header::CONTENT_TYPE, "application/json")],
         page_json(&items, next, size),
     )
-        .into_response())
+        .into_response()
 }
 
 /// `GET /v1/audit/bundles`: an offline audit bundle of the selected entries.

@@ -27,6 +27,16 @@ pub struct ContractRecord {
     pub updated_index: u64,
 }
 
+/// A contract's parties and state: what a receipt is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractStanding {
+    pub assigner: String,
+    pub assignee: String,
+    /// `active` or `terminated`.
+    pub state: String,
+    pub updated_index: u64,
+}
+
 /// One act in a contract's history.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ContractEvent {
@@ -106,8 +116,6 @@ type ReceiptRow = (
     String,
     i64,
 );
-
-type DecisionRow = (String, String, String, String, String, String, String, i64);
 
 const RECEIPT_COLUMNS: &str = "transfer_id, role, decision_id, siren, asset, bytes, records, \
      content_sha256, receipt_sha256, started_at, ended_at, log_index";
@@ -306,19 +314,38 @@ impl Store {
             .collect())
     }
 
-    /// A decision by id.
-    pub async fn decision(&self, id: &str) -> Result<Option<DecisionRecord>, StoreError> {
-        let row: Option<DecisionRow> = with_pool!(self, |pool| {
+    /// What checking a receipt reads of its decision, in one statement: the decision and,
+    /// if the contract it names is known, that contract's parties and state.
+    pub async fn decision_for_receipt(
+        &self,
+        id: &str,
+    ) -> Result<Option<(DecisionRecord, Option<ContractStanding>)>, StoreError> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        );
+        let row: Option<Row> = with_pool!(self, |pool| {
             sqlx::query_as(
-                "SELECT id, contract_id, requester, action, target, decision, expires_at, \
-                     log_index FROM decisions WHERE id = $1",
+                "SELECT d.id, d.contract_id, d.requester, d.action, d.target, d.decision, \
+                 d.expires_at, d.log_index, c.assigner, c.assignee, c.state, c.updated_index \
+                 FROM decisions d LEFT JOIN contracts c ON c.id = d.contract_id WHERE d.id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
             .await?
         });
         row.map(|r| {
-            Ok(DecisionRecord {
+            let decision = DecisionRecord {
                 id: r.0,
                 contract_id: r.1,
                 requester: r.2,
@@ -327,7 +354,19 @@ impl Store {
                 decision: r.5,
                 expires_at: r.6,
                 log_index: to_u64(r.7, "log index")?,
-            })
+            };
+            let contract = match (r.8, r.9, r.10, r.11) {
+                (Some(assigner), Some(assignee), Some(state), Some(updated)) => {
+                    Some(ContractStanding {
+                        assigner,
+                        assignee,
+                        state,
+                        updated_index: to_u64(updated, "log index")?,
+                    })
+                }
+                _ => None,
+            };
+            Ok((decision, contract))
         })
         .transpose()
     }
