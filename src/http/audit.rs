@@ -32,7 +32,7 @@ use super::trust::trust_problem;
 use crate::entry::{self, AuditRead};
 use crate::journal::b64_hashes;
 use crate::store::StoreError;
-use crate::store::audit::AuditFilter;
+use crate::store::audit::{AuditFilter, AuditRow};
 use crate::verify::bundle::{
     BUNDLE_FORMAT, Bundle, BundleAnchors, BundleBilling, BundleConsistency, BundleEntry,
 };
@@ -117,9 +117,33 @@ pub struct Item {
 }
 
 impl Item {
-    /// The item for a stored row. The entry is parsed once (by `entry::peek`, which reads
-    /// the whole of it), not once more to prove it is JSON before splicing it in.
-    fn of_row(index: u64, data: Vec<u8>) -> Item {
+    /// The item for a stored row. A canonical entry (what the log holds) is passed through
+    /// with the type and time of the log's index columns: one byte scan proves it is the
+    /// JSON that was logged, and nothing is parsed. Anything else is parsed to say what it is.
+    fn of_row(row: AuditRow) -> Item {
+        let AuditRow {
+            index,
+            kind,
+            time_ms,
+            mut data,
+        } = row;
+        let indexed_time = chrono::DateTime::from_timestamp_millis(time_ms);
+        if kind != "unknown"
+            && let Some(time) = indexed_time
+            && entry::jcs::is_canonical(&data)
+        {
+            match String::from_utf8(data) {
+                Ok(entry) => {
+                    return Item {
+                        index,
+                        kind,
+                        time: entry::format_time(time),
+                        entry,
+                    };
+                }
+                Err(not_text) => data = not_text.into_bytes(),
+            }
+        }
         let peeked = entry::peek(&data);
         match (peeked, String::from_utf8(data)) {
             (Some((kind, time)), Ok(entry)) => Item {
@@ -266,13 +290,13 @@ async fn entries(
     let size = state.journal.reader().head().head.size;
     let mut rows = state
         .store
-        .audit_entries(&filter, query.after, size, limit + 1)
+        .audit_rows(&filter, query.after, size, limit + 1)
         .await
         .map_err(store_problem)?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next = if more {
-        rows.last().map(|(i, _)| *i)
+        rows.last().map(|row| row.index)
     } else {
         None
     };
@@ -297,15 +321,12 @@ async fn entries(
 
 /// The answer of `/v1/audit/entries` for these rows, as JSON or CSV.
 fn entries_page(
-    rows: Vec<(u64, Vec<u8>)>,
+    rows: Vec<AuditRow>,
     format: Option<Format>,
     next: Option<u64>,
     size: u64,
 ) -> Response {
-    let items: Vec<Item> = rows
-        .into_iter()
-        .map(|(index, data)| Item::of_row(index, data))
-        .collect();
+    let items: Vec<Item> = rows.into_iter().map(Item::of_row).collect();
     if format == Some(Format::Csv) {
         let rows: Vec<Vec<String>> = items
             .iter()

@@ -20,6 +20,16 @@ pub struct AuditFilter {
     pub to_ms: Option<i64>,
 }
 
+/// One entry as the audit query reads it: its index, the type and time the log's index
+/// columns hold for it, and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub index: u64,
+    pub kind: String,
+    pub time_ms: i64,
+    pub data: Vec<u8>,
+}
+
 impl Store {
     /// Entries matching `filter` with index in `(after, below)`, in index order, at most
     /// `limit`: each as its index and its bytes.
@@ -30,16 +40,33 @@ impl Store {
         below: u64,
         limit: u32,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        Ok(self
+            .audit_rows(filter, after, below, limit)
+            .await?
+            .into_iter()
+            .map(|row| (row.index, row.data))
+            .collect())
+    }
+
+    /// [`Store::audit_entries`] with each entry's indexed type and time.
+    pub async fn audit_rows(
+        &self,
+        filter: &AuditFilter,
+        after: Option<u64>,
+        below: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, StoreError> {
         let after = match after {
             Some(index) => to_i64(index, "index")?,
             None => -1,
         };
         let below = to_i64(below, "size")?;
-        let rows: Vec<(i64, Vec<u8>)> = with_pool!(self, |pool| {
+        let rows: Vec<(i64, String, i64, Vec<u8>)> = with_pool!(self, |pool| {
             let mut query = QueryBuilder::new(
                 // `IN` rather than a join on the subquery: SQLite then looks the entries up
                 // in index order and needs no temporary B-tree to sort the page.
-                "SELECT e.idx, e.data FROM log_entries e WHERE e.idx IN \
+                "SELECT e.idx, e.entry_type, e.entry_time_ms, e.data FROM log_entries e \
+                 WHERE e.idx IN \
                  (SELECT DISTINCT log_index FROM audit_index WHERE log_index > ",
             );
             query.push_bind(after);
@@ -70,7 +97,14 @@ impl Store {
             query.build_query_as().fetch_all(pool).await?
         });
         rows.into_iter()
-            .map(|(idx, data)| Ok((to_u64(idx, "index")?, data)))
+            .map(|(idx, kind, time_ms, data)| {
+                Ok(AuditRow {
+                    index: to_u64(idx, "index")?,
+                    kind,
+                    time_ms,
+                    data,
+                })
+            })
             .collect()
     }
 
@@ -105,7 +139,10 @@ impl Store {
                 for (idx, data) in &rows {
                     ops.extend(audit_only(to_u64(*idx, "index")?, data));
                 }
-                for statement in super::projection::coalesce::coalesce(ops) {
+                for statement in super::projection::coalesce::coalesce(
+                    ops,
+                    super::projection::coalesce::Chunking::for_sqlite(sqlite),
+                ) {
                     let statement = if sqlite {
                         statement.positional()
                     } else {

@@ -221,6 +221,7 @@ impl LogStorage for Store {
                 .enumerate()
                 .flat_map(|(offset, data)| project(batch.old_size + offset as u64, data))
                 .collect(),
+            crate::store::projection::coalesce::Chunking::for_sqlite(sqlite),
         );
 
         with_pool!(self, |pool| {

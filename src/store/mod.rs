@@ -164,7 +164,10 @@ impl Store {
             )));
         };
         let locks = match &backend {
-            Backend::Postgres(pool) => Some(cluster::lock_pool(pool, options.max_connections / 2)),
+            // As many lock holders as queries in flight: every decision and receipt holds
+            // one for its whole turn, so half as many capped the requests a process served
+            // at once at eight.
+            Backend::Postgres(pool) => Some(cluster::lock_pool(pool, options.max_connections)),
             Backend::Sqlite(_) => None,
         };
         Ok(Store { backend, locks })

@@ -26,10 +26,32 @@ pub struct Statement {
 const COMMUTING_TABLES: [&str; 1] = ["audit_index"];
 
 const TAIL: &str = " ON CONFLICT DO NOTHING";
-/// Rows per merged statement, largest first: powers of two, so a run of `n` rows takes as
-/// many statements as `n` has one bits (a batch of 10 decisions: 8 + 2), from nine
-/// distinct texts per shape for the statement caches.
+/// Rows per merged statement, largest first, under [`Chunking::PowersOfTwo`].
 const CHUNKS: [usize; 9] = [256, 128, 64, 32, 16, 8, 4, 2, 1];
+
+/// How runs of rows are cut into statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunking {
+    /// Powers of two: a run of `n` rows takes as many statements as `n` has one bits (10
+    /// decisions: 8 + 2), from nine texts per shape. For PostgreSQL, where a text not yet
+    /// prepared on the connection costs a round trip of its own.
+    PowersOfTwo,
+    /// One statement per run (up to the size limit), whatever its length. For SQLite, where
+    /// preparing a new text is cheap but every statement is a trip to the connection's
+    /// thread.
+    Exact,
+}
+
+impl Chunking {
+    /// The chunking that suits the backend.
+    pub fn for_sqlite(sqlite: bool) -> Chunking {
+        if sqlite {
+            Chunking::Exact
+        } else {
+            Chunking::PowersOfTwo
+        }
+    }
+}
 
 /// How a mergeable insert is built: `head` + one row form per row + `TAIL`.
 struct Shape {
@@ -114,15 +136,18 @@ struct Group {
     rows: Vec<Vec<Bind>>,
 }
 
-fn flush(pending: &mut Vec<Group>, out: &mut Vec<Statement>) {
+fn flush(pending: &mut Vec<Group>, chunking: Chunking, out: &mut Vec<Statement>) {
     for group in pending.drain(..) {
         let mut rows = group.rows.into_iter();
         let mut left = rows.len();
         while left > 0 {
-            let take = CHUNKS
-                .into_iter()
-                .find(|&c| c <= left && c <= group.shape.max_rows)
-                .unwrap_or(1);
+            let take = match chunking {
+                Chunking::Exact => left.min(group.shape.max_rows),
+                Chunking::PowersOfTwo => CHUNKS
+                    .into_iter()
+                    .find(|&c| c <= left && c <= group.shape.max_rows)
+                    .unwrap_or(1),
+            };
             left -= take;
             if take == 1 {
                 let binds = rows.next().unwrap_or_default();
@@ -189,12 +214,12 @@ impl Statement {
 }
 
 /// The statements to run for `ops`, in an order with the same effect, merged where they can be.
-pub fn coalesce(ops: Vec<SqlOp>) -> Vec<Statement> {
+pub fn coalesce(ops: Vec<SqlOp>, chunking: Chunking) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut pending: Vec<Group> = Vec::new();
     for op in ops {
         let Some(shape) = shape(op.sql) else {
-            flush(&mut pending, &mut out);
+            flush(&mut pending, chunking, &mut out);
             out.push(Statement {
                 sql: Cow::Borrowed(op.sql),
                 binds: op.binds,
@@ -209,7 +234,7 @@ pub fn coalesce(ops: Vec<SqlOp>) -> Vec<Statement> {
                     && !COMMUTING_TABLES.contains(&shape.writes))
         });
         if must_flush {
-            flush(&mut pending, &mut out);
+            flush(&mut pending, chunking, &mut out);
         }
         match pending.iter_mut().find(|g| g.sql == op.sql) {
             Some(group) => group.rows.push(op.binds),
@@ -220,7 +245,7 @@ pub fn coalesce(ops: Vec<SqlOp>) -> Vec<Statement> {
             }),
         }
     }
-    flush(&mut pending, &mut out);
+    flush(&mut pending, chunking, &mut out);
     out
 }
 
@@ -243,7 +268,10 @@ mod tests {
 
     #[test]
     fn runs_of_inserts_become_multi_row_statements() {
-        let merged = coalesce((0..5).map(|n| op(VALUES, n)).collect());
+        let merged = coalesce(
+            (0..5).map(|n| op(VALUES, n)).collect(),
+            Chunking::PowersOfTwo,
+        );
         assert_eq!(merged.len(), 2, "4 rows, then 1");
         assert_eq!(
             merged[0].sql,
@@ -258,7 +286,10 @@ mod tests {
 
     #[test]
     fn selects_merge_with_union_all_and_parameters_renumbered() {
-        let merged = coalesce((0..4).map(|n| op(SELECT, n)).collect());
+        let merged = coalesce(
+            (0..4).map(|n| op(SELECT, n)).collect(),
+            Chunking::PowersOfTwo,
+        );
         assert_eq!(merged.len(), 1);
         assert_eq!(
             merged[0].sql,
@@ -272,16 +303,22 @@ mod tests {
     #[test]
     fn order_is_kept_where_a_statement_reads_or_updates_what_another_writes() {
         // The audit insert reads `contracts`: the contract's insert runs first.
-        let merged = coalesce(vec![
-            op(CONTRACT, 1),
-            op(SELECT, 1),
-            op(CONTRACT, 2),
-            op(SELECT, 2),
-        ]);
+        let merged = coalesce(
+            vec![
+                op(CONTRACT, 1),
+                op(SELECT, 1),
+                op(CONTRACT, 2),
+                op(SELECT, 2),
+            ],
+            Chunking::PowersOfTwo,
+        );
         let texts: Vec<&str> = merged.iter().map(|s| s.sql.as_ref()).collect();
         assert_eq!(texts, [CONTRACT, SELECT, CONTRACT, SELECT]);
         // An update flushes what is pending and runs in its place.
-        let merged = coalesce(vec![op(VALUES, 1), op(UPDATE, 1), op(VALUES, 2)]);
+        let merged = coalesce(
+            vec![op(VALUES, 1), op(UPDATE, 1), op(VALUES, 2)],
+            Chunking::PowersOfTwo,
+        );
         let texts: Vec<&str> = merged.iter().map(|s| s.sql.as_ref()).collect();
         assert_eq!(texts, [VALUES, UPDATE, VALUES]);
     }
@@ -390,12 +427,18 @@ mod tests {
                     binds: vec![Bind::Int(n), Bind::Int(n % 6)],
                 })
                 .collect();
-            let merged = coalesce(ops.clone());
+            let rows_per_statement = |chunking| {
+                coalesce(ops.clone(), chunking)
+                    .iter()
+                    .map(|s| s.binds.len() / 2)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(rows_per_statement(Chunking::Exact), vec![128, 128, 44]);
             assert_eq!(
-                merged.iter().map(|s| s.binds.len() / 2).collect::<Vec<_>>(),
-                vec![128, 128, 32, 8, 4],
-                "rows per statement"
+                rows_per_statement(Chunking::PowersOfTwo),
+                vec![128, 128, 32, 8, 4]
             );
+            let merged = coalesce(ops.clone(), Chunking::PowersOfTwo);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -435,10 +478,12 @@ mod tests {
                     .map(|op| Statement { sql: Cow::Borrowed(op.sql), binds: op.binds.clone() })
                     .collect();
                 let expected = runtime.block_on(rows_after(one_by_one));
-                let merged = runtime.block_on(rows_after(
-                    coalesce(ops).into_iter().map(Statement::positional).collect(),
-                ));
-                prop_assert_eq!(merged, expected);
+                for chunking in [Chunking::PowersOfTwo, Chunking::Exact] {
+                    let merged = runtime.block_on(rows_after(
+                        coalesce(ops.clone(), chunking).into_iter().map(Statement::positional).collect(),
+                    ));
+                    prop_assert_eq!(&merged, &expected, "{:?}", chunking);
+                }
             }
         }
     }
