@@ -308,13 +308,14 @@ async fn entries(
         tree_size: Some(size),
         bundle_sha256: None,
     };
-    // The read is logged while the page is written (the entry needs only the count), and
+    // The read is logged while the page is written on another thread (the entry needs only
+    // the count; in this task the sequencer, woken here, would wait for the page), and
     // nothing is answered before the entry is durable: a log that cannot take it refuses
     // the read.
     let format = query.format;
-    let (logged, page) = tokio::join!(log_read(&state, read), async move {
-        entries_page(rows, format, next, size)
-    });
+    let page = tokio::task::spawn_blocking(move || entries_page(rows, format, next, size));
+    let logged = log_read(&state, read).await;
+    let page = page.await.map_err(|e| Problem::internal(&e))?;
     logged?;
     Ok(page)
 }
