@@ -185,27 +185,22 @@ impl Store {
         id: &str,
         target: &str,
     ) -> Result<Option<(ContractRecord, u64, u64)>, StoreError> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            String,
-            i64,
-            String,
-            i64,
-            i64,
-            i64,
-        );
+        /// The contract's columns, then the two counts by name.
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            contract: ContractRow,
+            permits: i64,
+            payments: i64,
+        }
         let row: Option<Row> = with_pool!(self, |pool| {
             sqlx::query_as(
                 "SELECT id, assigner, assignee, agreement, agreement_sha256, version, state, \
                  agreed_index, agreed_at, updated_index, \
                  (SELECT COUNT(*) FROM decisions d WHERE d.contract_id = contracts.id \
-                     AND d.target = $2 AND d.decision = 'permit'), \
+                     AND d.target = $2 AND d.decision = 'permit') AS permits, \
                  (SELECT COUNT(*) FROM payments p WHERE p.contract_id = contracts.id) \
+                     AS payments \
                  FROM contracts WHERE id = $1",
             )
             .bind(id)
@@ -214,8 +209,11 @@ impl Store {
             .await?
         });
         row.map(|r| {
-            let contract = contract_record((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))?;
-            Ok((contract, to_u64(r.10, "count")?, to_u64(r.11, "count")?))
+            Ok((
+                contract_record(r.contract)?,
+                to_u64(r.permits, "count")?,
+                to_u64(r.payments, "count")?,
+            ))
         })
         .transpose()
     }
