@@ -427,6 +427,11 @@ impl Store {
     }
 }
 
+/// A registration credential (`c`) that no longer stands at `$3` (RFC 3339): revoked, or
+/// past its validity. Counted for every decision; listed only when the count is not zero.
+const LAPSED: &str = "c.credential_type = 'OrganisationCredential' \
+     AND (c.revoked_index IS NOT NULL OR c.valid_until <= $3)";
+
 /// What a decision must know of one party of a contract, as of a moment.
 #[derive(Debug, Clone, Default)]
 pub struct PartyStanding {
@@ -439,9 +444,9 @@ pub struct PartyStanding {
 }
 
 impl Store {
-    /// The standing of a contract's two parties at `now` (RFC 3339), in two statements
-    /// whatever the parties (a decision makes this read on every request, while it holds
-    /// the contract's turn).
+    /// The standing of a contract's two parties at `now` (RFC 3339), in one statement, and
+    /// a second when a registration credential has lapsed (a decision makes this read on
+    /// every request, while it holds the contract's turn).
     pub async fn parties_standing(
         &self,
         sirens: [&str; 2],
@@ -465,9 +470,7 @@ impl Store {
                  AS hold_index, \
              (SELECT COUNT(*) FROM participant_credentials p \
                  JOIN credentials c ON c.sha256 = p.sha256 \
-                 WHERE p.siren = participants.siren \
-                 AND c.credential_type = 'OrganisationCredential' \
-                 AND (c.revoked_index IS NOT NULL OR c.valid_until <= $3)) AS lapsed \
+                 WHERE p.siren = participants.siren AND {LAPSED}) AS lapsed \
              FROM participants WHERE siren IN ($1, $2)"
         );
         let rows: Vec<Row> = with_pool!(self, |pool| {
@@ -478,40 +481,32 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         });
-        if rows.iter().all(|row| row.lapsed == 0) {
-            let mut standing: [PartyStanding; 2] = Default::default();
-            for (slot, siren) in standing.iter_mut().zip(sirens) {
-                fill_standing(
-                    slot,
-                    siren,
-                    rows.iter()
-                        .map(|r| (&r.participant, &r.hold_reason, r.hold_index)),
-                )?;
-            }
-            return Ok(standing);
-        }
-        let lapsed: Vec<(String, String, String, Option<i64>, String)> = with_pool!(self, |pool| {
-            sqlx::query_as(
-                "SELECT p.siren, c.credential_type, c.sha256, c.revoked_index, c.valid_until \
+        type LapsedRow = (String, String, String, Option<i64>, String);
+        let lapsed: Vec<LapsedRow> = if rows.iter().all(|row| row.lapsed == 0) {
+            Vec::new()
+        } else {
+            with_pool!(self, |pool| {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT p.siren, c.credential_type, c.sha256, c.revoked_index, c.valid_until \
                      FROM participant_credentials p JOIN credentials c ON c.sha256 = p.sha256 \
-                     WHERE p.siren IN ($1, $2) AND c.credential_type = 'OrganisationCredential' \
-                     AND (c.revoked_index IS NOT NULL OR c.valid_until <= $3) \
-                     ORDER BY c.sha256",
-            )
-            .bind(sirens[0])
-            .bind(sirens[1])
-            .bind(now)
-            .fetch_all(pool)
-            .await?
-        });
+                     WHERE p.siren IN ($1, $2) AND {LAPSED} ORDER BY c.sha256"
+                )))
+                .bind(sirens[0])
+                .bind(sirens[1])
+                .bind(now)
+                .fetch_all(pool)
+                .await?
+            })
+        };
         let mut standing: [PartyStanding; 2] = Default::default();
         for (slot, siren) in standing.iter_mut().zip(sirens) {
-            fill_standing(
-                slot,
-                siren,
-                rows.iter()
-                    .map(|r| (&r.participant, &r.hold_reason, r.hold_index)),
-            )?;
+            for row in rows.iter().filter(|row| row.participant.0 == siren) {
+                slot.participant = Some(participant_record(row.participant.clone())?);
+                slot.billing_hold = match (row.hold_reason.clone(), row.hold_index) {
+                    (Some(reason), Some(index)) => Some((reason, to_u64(index, "log index")?)),
+                    _ => None,
+                };
+            }
             slot.lapsed_credentials = lapsed
                 .iter()
                 .filter(|row| row.0 == siren)
@@ -526,20 +521,4 @@ impl Store {
         }
         Ok(standing)
     }
-}
-
-/// A party's participant record and billing hold, from the rows read for both parties.
-fn fill_standing<'a>(
-    slot: &mut PartyStanding,
-    siren: &str,
-    rows: impl Iterator<Item = (&'a ParticipantRow, &'a Option<String>, Option<i64>)>,
-) -> Result<(), StoreError> {
-    for (participant, hold_reason, hold_index) in rows.filter(|(p, _, _)| p.0 == siren) {
-        slot.participant = Some(participant_record(participant.clone())?);
-        slot.billing_hold = match (hold_reason.clone(), hold_index) {
-            (Some(reason), Some(index)) => Some((reason, to_u64(index, "log index")?)),
-            _ => None,
-        };
-    }
-    Ok(())
 }
